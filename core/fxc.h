@@ -1,0 +1,135 @@
+/* fxc: the asynchronous SFTP v3 client engine.
+ *
+ * One struct fxc serves one transport: an SSH connection with N SFTP
+ * channels, or one byte-stream pair of fds (a local sftp-server, an
+ * ssh_command=, a directport= socket, a test's hostile server). A single
+ * I/O thread per fxc alone touches libssh and the fds: it polls the socket,
+ * an eventfd for submissions and a timerfd for deadlines and keepalive,
+ * writes queued packets without blocking (keeping partial writes), reads
+ * and frames replies, and completes requests by id in any order.
+ *
+ * Any thread may submit. Every request gets a deadline; when it passes the
+ * request completes with -ETIMEDOUT. When the transport dies (read/write
+ * error, EOF, protocol violation, keepalive unanswered) every pending and
+ * every later request completes with -EIO at once; nothing waits forever.
+ *
+ * Protocol violations (unknown id, bad length, malformed reply) kill the
+ * connection, never the process.
+ */
+#ifndef SSHMOUNTFS_FXC_H
+#define SSHMOUNTFS_FXC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fxp.h"
+#include "wire.h"
+
+struct sshc;
+struct fxc;
+struct fxc_transport;
+
+/* Extensions announced by the server in VERSION (name and version match). */
+enum fxc_ext {
+	FXC_EXT_POSIX_RENAME = 1u << 0,	/* posix-rename@openssh.com "1" */
+	FXC_EXT_STATVFS = 1u << 1,	/* statvfs@openssh.com "2" */
+	FXC_EXT_FSTATVFS = 1u << 2,	/* fstatvfs@openssh.com "2" */
+	FXC_EXT_HARDLINK = 1u << 3,	/* hardlink@openssh.com "1" */
+	FXC_EXT_FSYNC = 1u << 4,	/* fsync@openssh.com "1" */
+	FXC_EXT_LSETSTAT = 1u << 5,	/* lsetstat@openssh.com "1" */
+	FXC_EXT_LIMITS = 1u << 6,	/* limits@openssh.com "1" */
+	FXC_EXT_EXPAND_PATH = 1u << 7,	/* expand-path@openssh.com "1" */
+	FXC_EXT_HOME_DIR = 1u << 8,	/* home-directory "1" */
+	FXC_EXT_COPY_DATA = 1u << 9,	/* copy-data "1" */
+	FXC_EXT_USERS_GROUPS = 1u << 10, /* users-groups-by-id@openssh.com "1" */
+};
+
+struct fxc_config {
+	unsigned request_timeout_ms;	/* per-request deadline; 0 = 30000 */
+	unsigned keepalive_ms;		/* idle probe interval; 0 = 15000 */
+	unsigned keepalive_count_max;	/* dead after this many unanswered; 0 = 3 */
+	uint32_t max_read, max_write;	/* caps on top of the server's limits; 0 = none */
+	unsigned inflight_bytes;	/* per-channel budget of outstanding read bytes; 0 = 8 MiB */
+};
+
+/* ---- transports: each constructor returns a transport for fxc_start() ---- */
+
+/* SFTP over 'nchannels' channels of an authenticated connection. Each
+ * channel runs the "sftp" subsystem, or 'server_cmd' through exec (for
+ * sftp_server=/path and nice/ionice/nocache). Takes ownership of conn on
+ * success and on failure. */
+int fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
+		      struct fxc_transport **out, char *err, size_t errlen);
+
+/* SFTP over a pair of fds (may be the same socket). 'child', when > 0, is a
+ * process reaped by fxc_free() (after closing the fds, with SIGTERM if it
+ * lingers). Takes ownership of the fds. */
+int fxc_transport_fds(int rfd, int wfd, pid_t child, struct fxc_transport **out);
+
+/* Runs 'argv' (execvp, no shell) with pipes on stdin/stdout; stderr is
+ * inherited. Used for ssh_command= and local sftp-server processes. */
+int fxc_transport_cmd(char *const argv[], struct fxc_transport **out,
+		      char *err, size_t errlen);
+
+/* ---- lifetime ---- */
+
+/* Sends INIT on every channel, reads VERSION (protocol 3 required), queries
+ * limits@openssh.com when announced, then starts the I/O thread. Must be
+ * called after any fork() (threads do not survive it). Takes ownership of
+ * t on success and on failure. On failure err says what happened (e.g. the
+ * remote shell printing text before the SFTP server starts). */
+int fxc_start(struct fxc_transport *t, const struct fxc_config *cfg,
+	      struct fxc **out, char *err, size_t errlen);
+
+/* Fails everything pending with -EIO, stops the I/O thread, closes the
+ * transport. NULL-safe. Must not be called from a completion callback. */
+void fxc_free(struct fxc *c);
+
+/* Makes the connection fail now, as if the link had died (tests, SIGTERM). */
+void fxc_kill(struct fxc *c);
+
+/* ---- what the server offers ---- */
+unsigned fxc_extensions(const struct fxc *c);	/* enum fxc_ext bits */
+bool fxc_has(const struct fxc *c, enum fxc_ext e);
+uint32_t fxc_max_read(const struct fxc *c);	/* READ length to request */
+uint32_t fxc_max_write(const struct fxc *c);	/* WRITE data length per packet */
+int fxc_nchannels(const struct fxc *c);
+bool fxc_alive(const struct fxc *c);		/* false once the link died */
+
+/* ---- requests ---- */
+
+/* Called exactly once per submitted request, on the I/O thread. 'err' is 0
+ * when a reply arrived (then *reply is valid only during the call), or
+ * -ETIMEDOUT / -EIO (then reply is NULL). Must not block, must not call
+ * fxc_free(); may call fxc_submit(). */
+typedef void fxc_done_fn(void *arg, int err, const struct fxp_reply *reply);
+
+/* Queues one request. 'pkt' holds exactly one packet built by an fxp_enc_*
+ * function; fxc takes its storage (leaves *pkt empty) and assigns the id.
+ * 'chan' picks the channel (0..n-1), or -1 for the least loaded one. Returns
+ * 0 (done will be called), or -EIO when the connection is already dead
+ * (done will not be called). */
+int fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
+	       fxc_done_fn *done, void *arg);
+
+/* A copy of a reply, for blocking calls. */
+struct fxc_result {
+	int err;		/* 0, -ETIMEDOUT or -EIO */
+	struct fxp_reply reply;	/* views into buf */
+	uint8_t *buf;
+};
+
+/* Submits and waits for the reply (any thread except the I/O thread).
+ * Returns res->err; when 0, res->reply is valid until fxc_result_free(). */
+int fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res);
+void fxc_result_free(struct fxc_result *res);
+
+/* Counters for -d and the benchmarks. */
+struct fxc_stats {
+	uint64_t requests, replies, bytes_out, bytes_in;
+	unsigned inflight;
+};
+void fxc_get_stats(struct fxc *c, struct fxc_stats *st);
+
+#endif

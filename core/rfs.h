@@ -1,0 +1,93 @@
+/* rfs: typed remote-filesystem operations on top of fxc.
+ *
+ * Each function builds the request with fxp, sends it with fxc and decodes
+ * the reply: blocking calls for metadata, and asynchronous READ/WRITE for the
+ * data path. Extensions are used when the server announces them, with a
+ * fallback (or -EOPNOTSUPP) otherwise. The errno values OpenSSH folds into
+ * SSH_FX_FAILURE are recovered here where users see them (EEXIST on mkdir,
+ * ENOTEMPTY on rmdir, EEXIST on exclusive create, ...).
+ *
+ * All functions return 0 (or a byte count) or a negative errno, and may be
+ * called from any thread except fxc's I/O thread (async callbacks run there).
+ */
+#ifndef SSHMOUNTFS_RFS_H
+#define SSHMOUNTFS_RFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "fxc.h"
+#include "fxp.h"
+
+/* An open remote file or directory. All requests on one handle go to the
+ * channel it was opened on, so the server sees them in order. */
+struct rfs_handle {
+	int chan;
+	uint32_t len;
+	uint8_t data[FXP_MAX_HANDLE];
+};
+
+int rfs_stat(struct fxc *c, const char *path, struct fxp_attr *a);
+int rfs_lstat(struct fxc *c, const char *path, struct fxp_attr *a);
+int rfs_fstat(struct fxc *c, const struct rfs_handle *h, struct fxp_attr *a);
+int rfs_setstat(struct fxc *c, const char *path, const struct fxp_attr *a);
+/* On the symlink itself (lsetstat@openssh.com); -EOPNOTSUPP without it. */
+int rfs_lsetstat(struct fxc *c, const char *path, const struct fxp_attr *a);
+int rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a);
+
+/* 'chan' -1 picks one. pflags are FXF_*; 'a' may be NULL. */
+int rfs_open(struct fxc *c, int chan, const char *path, uint32_t pflags,
+	     const struct fxp_attr *a, struct rfs_handle *h);
+int rfs_opendir(struct fxc *c, const char *path, struct rfs_handle *h);
+int rfs_close(struct fxc *c, const struct rfs_handle *h);
+
+/* One READDIR batch: calls fn for each entry whose name is safe (no '/',
+ * not empty; "." and ".." are passed through for the caller to skip).
+ * Returns the number of entries, 0 at the end of the directory. */
+typedef int rfs_dirent_fn(void *arg, const char *name, const struct fxp_attr *a);
+int rfs_readdir(struct fxc *c, const struct rfs_handle *h, rfs_dirent_fn *fn, void *arg);
+
+/* Reads/writes 'len' bytes at 'off', split into pipelined chunks of the
+ * server's size. rfs_read returns the bytes read (short only at EOF).
+ * rfs_write returns len or the first error. */
+ssize_t rfs_read(struct fxc *c, const struct rfs_handle *h, uint64_t off, void *buf, size_t len);
+ssize_t rfs_write(struct fxc *c, const struct rfs_handle *h, uint64_t off, const void *buf, size_t len);
+
+/* Async single-chunk READ (len <= fxc_max_read). cb gets the data (a view,
+ * valid during the call), 0 bytes at EOF, or a negative errno. */
+typedef void rfs_read_fn(void *arg, int err, const uint8_t *data, uint32_t len);
+int rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
+		   uint32_t len, rfs_read_fn *cb, void *arg);
+/* Async single-chunk WRITE (len <= fxc_max_write); data is copied before
+ * return. cb gets 0 or a negative errno. */
+typedef void rfs_status_fn(void *arg, int err);
+int rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
+		    const void *data, uint32_t len, rfs_status_fn *cb, void *arg);
+
+int rfs_mkdir(struct fxc *c, const char *path, mode_t mode);
+int rfs_rmdir(struct fxc *c, const char *path);
+int rfs_remove(struct fxc *c, const char *path);
+/* Replaces an existing 'to' atomically with posix-rename when available;
+ * 'noreplace' refuses with -EEXIST when 'to' exists. */
+int rfs_rename(struct fxc *c, const char *from, const char *to, bool noreplace);
+/* Creates 'linkpath' pointing at 'target' (handles OpenSSH's argument order). */
+int rfs_symlink(struct fxc *c, const char *target, const char *linkpath);
+/* *target is heap-allocated; caller frees. */
+int rfs_readlink(struct fxc *c, const char *path, char **target);
+/* hardlink@openssh.com; -EOPNOTSUPP without it. */
+int rfs_link(struct fxc *c, const char *from, const char *to);
+/* *out is heap-allocated; caller frees. */
+int rfs_realpath(struct fxc *c, const char *path, char **out);
+/* The remote home (home-directory, expand-path "~", or REALPATH "."). */
+int rfs_home(struct fxc *c, char **out);
+/* fsync@openssh.com; -EOPNOTSUPP without it. */
+int rfs_fsync(struct fxc *c, const struct rfs_handle *h);
+/* statvfs@openssh.com; -EOPNOTSUPP without it. */
+int rfs_statvfs(struct fxc *c, const char *path, struct statvfs *st);
+/* copy-data; -EOPNOTSUPP without it. len 0 = to EOF. */
+int rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
+		  uint64_t len, const struct rfs_handle *out, uint64_t off_out);
+
+#endif
