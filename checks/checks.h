@@ -1,0 +1,79 @@
+/* checks: the pre-mount checks of Back In Time's sshtools.SSH, run as a
+ * plan before a mount goes live (and by `sshmountfs-tool check`).
+ *
+ * Each check is one function with a typed result (see checks/*.c). A plan
+ * runs them in order and stops at the first failure. A passing plan also
+ * leaves the live session the mount will use, so the light plan costs at
+ * most about two round trips on top of a plain connect.
+ *
+ * Transports without SSH (ssh_command=, directport=) skip the SSH checks
+ * (reachable for directport only, known host, login, cipher, commands) and
+ * are marked skipped, not passed.
+ *
+ * Thread: chk_run() is blocking; call it after any fork() (it starts fxc's
+ * I/O thread). Errors: 0 when every check that ran passed, -1 otherwise
+ * (the failing result says why); negative errno only for internal errors.
+ */
+#ifndef SSHMOUNTFS_CHECKS_H
+#define SSHMOUNTFS_CHECKS_H
+
+#include <stdbool.h>
+
+#include "opts.h"
+
+struct sshc;
+struct fxc;
+
+enum chk_id {
+	CHK_REACHABLE = 0,	/* TCP connect with retries, SSH banner read */
+	CHK_KNOWN_HOST,		/* host key in known_hosts, policy applied */
+	CHK_LOGIN,		/* authentication */
+	CHK_CIPHER,		/* configured Ciphers= work with both ends */
+	CHK_COMMANDS,		/* remote command probe over one exec channel */
+	CHK_HARDLINK,		/* hard-link test in a random temp dir */
+	CHK_FOLDER,		/* remote folder present (created), dir, rwx */
+	CHK_COUNT
+};
+
+enum chk_plan {
+	CHK_PLAN_LIGHT,		/* every mount: reachable, known host, login, folder */
+	CHK_PLAN_FULL,		/* -o full_check: all of them */
+};
+
+enum chk_outcome { CHK_NOT_RUN = 0, CHK_PASSED, CHK_FAILED, CHK_SKIPPED };
+
+struct chk_result {
+	enum chk_id id;
+	enum chk_outcome outcome;
+	int reason;		/* enum chk_reason of the check's module; 0 when passed */
+	const char *reason_name;/* stable machine name, e.g. "connection-refused" */
+	char msg[512];		/* for people: what failed (or what was found) */
+	char hint[512];		/* for people: what to do */
+	double seconds;		/* wall time the check took */
+	int attempts;		/* reachable: tries made */
+};
+
+/* What a passing plan leaves for the mount; the caller owns it. */
+struct chk_session {
+	struct sshc *conn;	/* NULL for non-SSH transports; owned by fxc once started */
+	struct fxc *fxc;	/* the started SFTP engine */
+	char *root;		/* absolute remote path to mount (heap) */
+};
+
+/* Stable names for output: "reachable", "known-host", "login", "cipher",
+ * "commands", "hardlink", "folder". */
+const char *chk_name(enum chk_id id);
+
+/* Runs 'plan' for o. res[] gets one entry per check (CHK_NOT_RUN for those
+ * not in the plan). On success fills *out (pass NULL to close the session
+ * at the end, as `sshmountfs-tool check` does). */
+int chk_run(const struct opts *o, enum chk_plan plan,
+	    struct chk_result res[CHK_COUNT], struct chk_session *out);
+
+/* Closes what a chk_session holds (NULL-safe members). */
+void chk_session_close(struct chk_session *s);
+
+/* Prints the failing result as "sshmountfs: <check>: <msg>" and "  <hint>". */
+void chk_report_failure(const struct chk_result res[CHK_COUNT]);
+
+#endif
