@@ -95,7 +95,12 @@ int fxp_parse(const uint8_t *pkt, size_t pktlen, struct fxp_reply *r);
 /* ---- encoding (the packet is appended to b) ---- */
 
 /* Starts a packet of 'type' with a zero id; fxp_end() patches the length.
- * Use these to build any request the helpers below do not cover. */
+ * Use these to build any request the helpers below do not cover.
+ * A wire_buf holds exactly one packet, at offset 0: fxp_begin() on a
+ * non-empty buffer is -EINVAL. A buffer whose max is 0 (zero-initialised or
+ * wire_buf_init(b, 0)) gets FXP_MAX_OUT_PACKET; a request that would not
+ * fit is -EMSGSIZE. Every fxp_enc_* helper follows the same rules, and on
+ * failure leaves the buffer empty (len 0, storage kept) for reuse. */
 int fxp_begin(struct wire_buf *b, uint8_t type);
 int fxp_end(struct wire_buf *b);
 /* Sets the request id of the packet that starts at b->p. */
