@@ -501,10 +501,16 @@ class SshServer:
         os.chmod(self.client_config, 0o644)
 
     def _write_known_hosts(self):
-        hk = open(self.host_key + '.pub').read().split()
-        with open(self.known_hosts, 'w') as f:
-            f.write('[%s]:%d %s %s\n' % (self.host, self.port, hk[0], hk[1]))
+        open(self.known_hosts, 'w').close()
         os.chmod(self.known_hosts, 0o644)
+        self.add_known_port(self.port)
+
+    def add_known_port(self, port):
+        """Also trust the host key as [127.0.0.1]:port (e.g. a delay proxy's
+        port), by appending to known_hosts."""
+        hk = open(self.host_key + '.pub').read().split()
+        with open(self.known_hosts, 'a') as f:
+            f.write('[%s]:%d %s %s\n' % (self.host, port, hk[0], hk[1]))
 
     def _write_config(self):
         extra, matches = _split_match_blocks(self.config_extra)
