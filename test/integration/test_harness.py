@@ -236,6 +236,81 @@ def test_output_checker(tmp_path):
     chk.close()
 
 
+# The mount helpers, proven with sshfs as a stand-in FUSE daemon (sshmountfs
+# tests use the same helpers against our own binary).
+SSHFS = '/usr/bin/sshfs'
+needs_sshfs = pytest.mark.skipif(not os.path.exists(SSHFS) or util.fuse_available() is not None,
+                                 reason='needs sshfs and FUSE')
+
+
+def _sshfs_cmd(srv, d, mnt, *extra):
+    return [SSHFS, srv.spec('smtest', d), mnt] + srv.ssh_opts() + \
+        ['-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes'] + list(extra)
+
+
+@needs_sshfs
+def test_mount_helpers_foreground(sshd, tmp_mnt):
+    d = sshd.remote_dir('smtest')
+    open(os.path.join(d, 'f'), 'w').write('remote')
+    proc = subprocess.Popen(_sshfs_cmd(sshd, d, tmp_mnt, '-f'), env=sshd.env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        util.wait_for_mount(proc, tmp_mnt)
+        assert util.mount_entry(tmp_mnt) == ('fuse.sshfs', sshd.spec('smtest', d))
+        assert open(os.path.join(tmp_mnt, 'f')).read() == 'remote'
+    except BaseException:
+        util.cleanup(proc, tmp_mnt)
+        raise
+    else:
+        util.umount(proc, tmp_mnt)
+    assert not os.path.ismount(tmp_mnt)
+
+
+@needs_sshfs
+def test_mount_helpers_daemonized(sshd, tmp_mnt):
+    d = sshd.remote_dir('smtest')
+    res = run(_sshfs_cmd(sshd, d, tmp_mnt), timeout=30, env=sshd.env())
+    assert res.returncode == 0, res.stderr
+    try:
+        util.wait_for_mount(None, tmp_mnt)
+        pids = util.fuse_daemon_pids(tmp_mnt)
+        assert len(pids) == 1
+    except BaseException:
+        util.cleanup(None, tmp_mnt)
+        raise
+    util.umount(None, tmp_mnt)
+    assert not util.pid_alive(pids[0])
+
+
+@needs_sshfs
+def test_wait_for_mount_fails_when_daemon_dies(sshd, tmp_mnt):
+    # a wrong known_hosts: sshfs exits at once, and wait_for_mount says so
+    cmd = [c.replace(sshd.known_hosts, '/dev/null') for c in _sshfs_cmd(sshd, '/', tmp_mnt, '-f')]
+    proc = subprocess.Popen(cmd, env=sshd.env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    t = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match='terminated prematurely'):
+        util.wait_for_mount(proc, tmp_mnt)
+    assert time.monotonic() - t < 20
+    util.cleanup(proc, tmp_mnt)
+
+
+@needs_sshfs
+def test_cleanup_stops_a_daemon_on_a_dead_link(sshd, tmp_mnt):
+    d = sshd.remote_dir('smtest')
+    proc = subprocess.Popen(_sshfs_cmd(sshd, d, tmp_mnt, '-f'), env=sshd.env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    util.wait_for_mount(proc, tmp_mnt)
+    sshd.kill_sessions()
+    t = time.monotonic()
+    util.cleanup(proc, tmp_mnt)
+    assert time.monotonic() - t < 15
+    assert proc.poll() is not None
+    assert not os.path.ismount(tmp_mnt)
+
+
 def test_zz_teardown_left_nothing():
     """Runs after the module's other tests; the module-scoped sshd of this
     file is still alive, but every function-scoped variant is gone."""
