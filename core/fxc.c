@@ -1,1 +1,662 @@
-/* placeholder: implemented by the fxc module work */
+/* fxc.c: the public side of the SFTP client engine: setup (INIT/VERSION,
+ * extensions, limits), submission from any thread, the blocking wrapper,
+ * and teardown. The I/O thread lives in fxc_io.c, the transports in
+ * fxc_xport.c; fxc_i.h describes the request life cycle.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "fxc_i.h"
+#include "log.h"
+#include "sshc.h"
+
+#define FXC_DEF_TIMEOUT_MS 30000u
+#define FXC_DEF_KEEPALIVE_MS 15000u
+#define FXC_DEF_KEEPALIVE_MAX 3u
+#define FXC_DEF_INFLIGHT (8u * 1024 * 1024)
+/* DATA header: length, type, id, string length. */
+#define FXC_DATA_OVERHEAD 13u
+
+/* PROTOCOL §4: an extension is used only when name and version match. */
+static const struct {
+	const char *name, *version;
+	unsigned bit;
+} fxc_ext_tab[] = {
+	{ "posix-rename@openssh.com", "1", FXC_EXT_POSIX_RENAME },
+	{ "statvfs@openssh.com", "2", FXC_EXT_STATVFS },
+	{ "fstatvfs@openssh.com", "2", FXC_EXT_FSTATVFS },
+	{ "hardlink@openssh.com", "1", FXC_EXT_HARDLINK },
+	{ "fsync@openssh.com", "1", FXC_EXT_FSYNC },
+	{ "lsetstat@openssh.com", "1", FXC_EXT_LSETSTAT },
+	{ "limits@openssh.com", "1", FXC_EXT_LIMITS },
+	{ "expand-path@openssh.com", "1", FXC_EXT_EXPAND_PATH },
+	{ "home-directory", "1", FXC_EXT_HOME_DIR },
+	{ "copy-data", "1", FXC_EXT_COPY_DATA },
+	{ "users-groups-by-id@openssh.com", "1", FXC_EXT_USERS_GROUPS },
+};
+
+/* ---- setup ---- */
+
+static void
+ext_cb(const char *name, size_t nlen, const char *data, size_t dlen, void *arg)
+{
+	struct fxc_chan *ch = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(fxc_ext_tab) / sizeof(fxc_ext_tab[0]); i++) {
+		const char *n = fxc_ext_tab[i].name, *v = fxc_ext_tab[i].version;
+
+		if (strlen(n) == nlen && memcmp(n, name, nlen) == 0 &&
+		    strlen(v) == dlen && memcmp(v, data, dlen) == 0)
+			ch->ext |= fxc_ext_tab[i].bit;
+	}
+}
+
+/* Quotes the start of what arrived, so the user sees the banner or MOTD
+ * that a chatty login shell printed. */
+static void
+quote_rx(const struct fxc_chan *ch, char *q, size_t qlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < ch->rx_len && i < 48 && o + 5 < qlen; i++) {
+		uint8_t b = ch->rx[i];
+
+		if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\')
+			q[o++] = (char)b;
+		else
+			o += (size_t)snprintf(q + o, qlen - o, "\\x%02x", b);
+	}
+	q[o < qlen ? o : qlen - 1] = '\0';
+}
+
+static int
+not_sftp(const struct fxc_chan *ch, const char *what, char *err, size_t errlen)
+{
+	char q[256];
+
+	quote_rx(ch, q, sizeof(q));
+	snprintf(err, errlen,
+		 "channel %d: %s instead of the SFTP version packet "
+		 "(received \"%s\"); the remote shell may be printing text "
+		 "for non-interactive sessions: make sure its startup files "
+		 "(~/.bashrc, ~/.profile) print nothing unless interactive",
+		 ch->idx, what, q);
+	return -EPROTO;
+}
+
+/* Removes the first 'n' bytes of the rx buffer (a consumed packet). */
+static void
+rx_consume(struct fxc_chan *ch, size_t n)
+{
+	memmove(ch->rx, ch->rx + n, ch->rx_len - n);
+	ch->rx_len -= n;
+}
+
+/* Blocks until one whole packet is at the start of ch->rx. */
+static int
+recv_packet(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
+	    struct fxp_reply *r, size_t *plen, bool first, char *err, size_t errlen)
+{
+	long n;
+	int rc;
+
+	while ((n = fxp_frame(ch->rx, ch->rx_len)) == 0) {
+		rc = fxc_xp_recv(c, ch, deadline, err, errlen);
+		if (rc == 0 && first && ch->rx_len > 0)
+			return not_sftp(ch, "the channel closed", err, errlen);
+		if (rc == 0) {
+			snprintf(err, errlen, "channel %d: the SFTP server closed "
+				 "the connection during setup (is the sftp "
+				 "subsystem or the server command right?)", ch->idx);
+			return -EIO;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (n < 0 && first)
+		return not_sftp(ch, "garbage arrived", err, errlen);
+	if (n < 0 || fxp_parse(ch->rx, (size_t)n, r) < 0) {
+		snprintf(err, errlen, "channel %d: malformed packet from the "
+			 "SFTP server during setup", ch->idx);
+		return -EPROTO;
+	}
+	*plen = (size_t)n;
+	return 0;
+}
+
+static int
+read_version(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
+	     char *err, size_t errlen)
+{
+	struct fxp_reply r;
+	uint32_t version = 0;
+	size_t plen;
+	int rc;
+
+	rc = recv_packet(c, ch, deadline, &r, &plen, true, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (r.type != FXP_VERSION)
+		return not_sftp(ch, "a packet of another type arrived", err, errlen);
+	rc = fxp_dec_version(&r, &version, ext_cb, ch);
+	if (rc < 0) {
+		snprintf(err, errlen, "channel %d: malformed SFTP version packet",
+			 ch->idx);
+		return -EPROTO;
+	}
+	if (version != 3) {
+		snprintf(err, errlen, "channel %d: the server speaks SFTP version "
+			 "%u; sshmountfs needs version 3", ch->idx, version);
+		return -EPROTONOSUPPORT;
+	}
+	rx_consume(ch, plen);
+	return 0;
+}
+
+/* Sends INIT on every channel first, then collects the VERSIONs: the
+ * round trips overlap. */
+static int
+handshake(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
+{
+	struct wire_buf b;
+	int i, rc;
+
+	wire_buf_init(&b, 64);
+	rc = fxp_enc_init(&b);
+	for (i = 0; rc == 0 && i < c->nch; i++)
+		rc = fxc_xp_send(c, &c->chan[i], b.p, b.len, deadline, err, errlen);
+	wire_buf_free(&b);
+	if (rc < 0 && err[0] == '\0')
+		snprintf(err, errlen, "cannot encode INIT");
+	c->ext = ~0u;
+	for (i = 0; rc == 0 && i < c->nch; i++) {
+		rc = read_version(c, &c->chan[i], deadline, err, errlen);
+		c->ext &= c->chan[i].ext;
+	}
+	if (rc < 0)
+		c->ext = 0;
+	return rc;
+}
+
+static uint32_t
+io_size(bool have, uint64_t server, uint64_t server_pkt, uint32_t cap)
+{
+	uint64_t v = have ? FXP_MAX_OUT_PACKET - 1024 : FXP_DEFAULT_IO_SIZE;
+
+	if (have && server != 0 && server < v)
+		v = server;
+	if (have && server_pkt > 1024 && server_pkt - 1024 < v)
+		v = server_pkt - 1024;
+	if (cap != 0 && cap < v)
+		v = cap;
+	return (uint32_t)v;
+}
+
+/* limits@openssh.com on channel 0, synchronously; its id (1) comes before
+ * any the I/O thread hands out. A server that announces the extension but
+ * refuses it gets the 32 KiB default. */
+static int
+query_limits(struct fxc *c, uint64_t deadline, struct fxp_limits *l,
+	     char *err, size_t errlen)
+{
+	struct fxc_chan *ch = &c->chan[0];
+	struct wire_buf b;
+	struct fxp_reply r;
+	size_t plen;
+	int rc;
+
+	wire_buf_init(&b, 0);
+	rc = fxp_enc_ext_begin(&b, "limits@openssh.com");
+	if (rc == 0)
+		rc = fxp_end(&b);
+	if (rc == 0) {
+		fxp_set_id(&b, 1);
+		rc = fxc_xp_send(c, ch, b.p, b.len, deadline, err, errlen);
+	}
+	wire_buf_free(&b);
+	if (rc < 0)
+		return rc;
+	rc = recv_packet(c, ch, deadline, &r, &plen, false, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (r.id != 1) {
+		snprintf(err, errlen, "reply to limits@openssh.com has id %u", r.id);
+		return -EPROTO;
+	}
+	if (fxp_dec_limits(&r, l) < 0) {
+		log_warn("the server announced limits@openssh.com but did not "
+			 "answer it; using %u-byte requests", FXP_DEFAULT_IO_SIZE);
+		c->ext &= ~(unsigned)FXC_EXT_LIMITS;
+	}
+	rx_consume(ch, plen);
+	return 0;
+}
+
+static int
+setup_limits(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
+{
+	struct fxp_limits l;
+	bool have;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (c->ext & FXC_EXT_LIMITS) {
+		rc = query_limits(c, deadline, &l, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	have = (c->ext & FXC_EXT_LIMITS) != 0;
+	c->max_read = io_size(have, l.max_read, l.max_packet, c->cfg.max_read);
+	c->max_write = io_size(have, l.max_write, l.max_packet, c->cfg.max_write);
+	log_debug("fxc: %d channel(s), extensions 0x%x, read %u, write %u",
+		  c->nch, c->ext, c->max_read, c->max_write);
+	return 0;
+}
+
+static void
+config_defaults(struct fxc_config *d, const struct fxc_config *cfg)
+{
+	memset(d, 0, sizeof(*d));
+	if (cfg != NULL)
+		*d = *cfg;
+	if (d->request_timeout_ms == 0)
+		d->request_timeout_ms = FXC_DEF_TIMEOUT_MS;
+	if (d->keepalive_ms == 0)
+		d->keepalive_ms = FXC_DEF_KEEPALIVE_MS;
+	if (d->keepalive_count_max == 0)
+		d->keepalive_count_max = FXC_DEF_KEEPALIVE_MAX;
+	if (d->inflight_bytes == 0)
+		d->inflight_bytes = FXC_DEF_INFLIGHT;
+}
+
+/* Writes to a pipe whose reader died raise SIGPIPE, and MSG_NOSIGNAL does
+ * not exist for pipes: a daemon must not die of it. Only the default
+ * action is replaced, never a handler the program installed. */
+static void
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
+static void
+destroy(struct fxc *c)
+{
+	int i;
+
+	if (c->sess != NULL)
+		ssh_set_counters(c->sess, NULL, NULL);
+	fxc_xp_close(&c->xp);
+	for (i = 0; i < FXC_MAX_CHANNELS; i++)
+		free(c->chan[i].rx);
+	free(c->tbl.slot);
+	if (c->efd >= 0)
+		close(c->efd);
+	if (c->tfd >= 0)
+		close(c->tfd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static int
+chan_init(struct fxc *c, int i)
+{
+	struct fxc_chan *ch = &c->chan[i];
+
+	ch->idx = i;
+	ch->ch = c->xp.ch[i];
+	ch->rx_cap = ch->ch != NULL ? FXC_SSH_RXCAP : FXC_FD_RXCAP;
+	ch->rx = malloc(ch->rx_cap);
+	TAILQ_INIT(&ch->waitq);
+	TAILQ_INIT(&ch->txq);
+	if (ch->ch != NULL)
+		fxc_xp_set_stderr_cb(ch);
+	return ch->rx != NULL ? 0 : -ENOMEM;
+}
+
+/* Allocates c and takes t's contents; t itself is freed. */
+static int
+fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
+{
+	struct fxc *c = calloc(1, sizeof(*c));
+	int i, rc = 0;
+
+	*out = NULL;
+	if (c == NULL) {
+		fxc_xp_close(t);
+		free(t);
+		return -ENOMEM;
+	}
+	c->xp = *t;
+	free(t);
+	c->efd = c->tfd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	c->sq_tail = &c->sq_head;
+	TAILQ_INIT(&c->dl);
+	config_defaults(&c->cfg, cfg);
+	c->sess = c->xp.conn != NULL ? sshc_session(c->xp.conn) : NULL;
+	c->nch = c->xp.nch;
+	for (i = 0; rc == 0 && i < c->nch; i++)
+		rc = chan_init(c, i);
+	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (rc == 0 && (c->efd < 0 || c->tfd < 0))
+		rc = -errno;
+	if (rc < 0) {
+		destroy(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static int
+start_thread(struct fxc *c, char *err, size_t errlen)
+{
+	int rc;
+
+	if (c->sess != NULL) {
+		ssh_set_counters(c->sess, &c->sock_ctr, &c->pkt_ctr);
+		ssh_set_blocking(c->sess, 0);
+	}
+	c->last_rx = c->last_probe = fxc_now_us();
+	rc = fxc_timer_arm(c, false);
+	if (rc == 0)
+		rc = -pthread_create(&c->thread, NULL, fxc_io_main, c);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the I/O thread: %s", strerror(-rc));
+		return rc;
+	}
+	c->thread_started = true;
+	return 0;
+}
+
+int
+fxc_start(struct fxc_transport *t, const struct fxc_config *cfg,
+	  struct fxc **out, char *err, size_t errlen)
+{
+	struct fxc *c;
+	uint64_t deadline;
+	int rc;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (t == NULL || t->nch < 1)
+		return -EINVAL;
+	rc = fxc_new(t, cfg, &c);
+	if (rc < 0) {
+		snprintf(err, errlen, "fxc: %s", strerror(-rc));
+		return rc;
+	}
+	ignore_sigpipe();
+	deadline = fxc_now_us() + (uint64_t)c->cfg.request_timeout_ms * 1000;
+	rc = handshake(c, deadline, err, errlen);
+	if (rc == 0)
+		rc = setup_limits(c, deadline, err, errlen);
+	if (rc == 0)
+		rc = start_thread(c, err, errlen);
+	if (rc < 0) {
+		destroy(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+wake(struct fxc *c)
+{
+	uint64_t one = 1;
+
+	if (write(c->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is already huge, the thread will wake. */
+	}
+}
+
+void
+fxc_free(struct fxc *c)
+{
+	if (c == NULL)
+		return;
+	if (c->thread_started) {
+		__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
+		wake(c);
+		pthread_join(c->thread, NULL);
+	}
+	destroy(c);
+}
+
+void
+fxc_kill(struct fxc *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&c->lock);
+	__atomic_store_n(&c->kill, true, __ATOMIC_RELEASE);
+	wake(c);
+}
+
+/* ---- what the server offers ---- */
+
+unsigned
+fxc_extensions(const struct fxc *c)
+{
+	return c->ext;
+}
+
+bool
+fxc_has(const struct fxc *c, enum fxc_ext e)
+{
+	return (c->ext & (unsigned)e) == (unsigned)e;
+}
+
+uint32_t
+fxc_max_read(const struct fxc *c)
+{
+	return c->max_read;
+}
+
+uint32_t
+fxc_max_write(const struct fxc *c)
+{
+	return c->max_write;
+}
+
+int
+fxc_nchannels(const struct fxc *c)
+{
+	return c->nch;
+}
+
+bool
+fxc_alive(const struct fxc *c)
+{
+	return !__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
+/* ---- requests ---- */
+
+static int
+check_packet(const struct fxc *c, int chan, const struct wire_buf *pkt)
+{
+	if (chan < -1 || chan >= c->nch || pkt == NULL || pkt->p == NULL)
+		return -EINVAL;
+	if (pkt->len < 9 || pkt->len > FXP_MAX_OUT_PACKET ||
+	    wire_peek_u32(pkt->p) != pkt->len - 4)
+		return -EINVAL;
+	if (pkt->p[4] == FXP_INIT || pkt->p[4] == FXP_VERSION)
+		return -EINVAL;
+	return 0;
+}
+
+/* What the reply may take of the channel's budget: a READ its length. */
+static uint32_t
+reply_cost(const struct wire_buf *pkt)
+{
+	uint8_t type = pkt->p[4];
+
+	if (type == FXP_READ && pkt->len >= 25) {
+		uint32_t len = wire_peek_u32(pkt->p + pkt->len - 4);
+
+		if (len > FXP_MAX_PACKET)
+			len = FXP_MAX_PACKET;
+		return len + FXC_DATA_OVERHEAD;
+	}
+	return type == FXP_READDIR ? FXC_COST_READDIR : FXC_COST_SMALL;
+}
+
+static bool
+on_io_thread(const struct fxc *c)
+{
+	return __atomic_load_n(&c->io_self, __ATOMIC_ACQUIRE) ==
+	       (unsigned long)pthread_self();
+}
+
+/* The deadline is taken under the lock so that the submit queue, and
+ * therefore c->dl, stays sorted by deadline. */
+static int
+enqueue(struct fxc *c, struct fxc_req *r)
+{
+	bool was_empty;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return -EIO;
+	}
+	r->deadline = fxc_now_us() + (uint64_t)c->cfg.request_timeout_ms * 1000;
+	was_empty = c->sq_head == NULL;
+	*c->sq_tail = r;
+	c->sq_tail = &r->snext;
+	pthread_mutex_unlock(&c->lock);
+	__atomic_add_fetch(&c->st_requests, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+	/* One eventfd write per batch: the I/O thread takes the whole queue,
+	 * and it checks the queue itself before sleeping. */
+	if (was_empty && !on_io_thread(c))
+		wake(c);
+	return 0;
+}
+
+int
+fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
+	   fxc_done_fn *done, void *arg)
+{
+	struct fxc_req *r;
+	int rc;
+
+	if (c == NULL || done == NULL)
+		return -EINVAL;
+	rc = check_packet(c, chan, pkt);
+	if (rc < 0)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->pkt = *pkt;
+	r->chan = chan;
+	r->type = pkt->p[4];
+	r->cost = reply_cost(pkt);
+	r->done = done;
+	r->arg = arg;
+	rc = enqueue(c, r);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	pkt->p = NULL;
+	pkt->len = pkt->cap = 0;
+	return 0;
+}
+
+/* ---- blocking calls ---- */
+
+struct waiter {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool done;
+	struct fxc_result *res;
+};
+
+static void
+call_done(void *arg, int err, const struct fxp_reply *reply)
+{
+	struct waiter *w = arg;
+	struct fxc_result *res = w->res;
+
+	res->err = err;
+	if (err == 0) {
+		res->buf = malloc(reply->len > 0 ? reply->len : 1);
+		if (res->buf == NULL) {
+			res->err = -ENOMEM;
+		} else {
+			memcpy(res->buf, reply->body, reply->len);
+			res->reply = *reply;
+			res->reply.body = res->buf;
+		}
+	}
+	pthread_mutex_lock(&w->m);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->m);
+}
+
+int
+fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res)
+{
+	struct waiter w;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (c != NULL && on_io_thread(c))
+		return res->err = -EDEADLK;
+	memset(&w, 0, sizeof(w));
+	w.res = res;
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	rc = fxc_submit(c, chan, pkt, call_done, &w);
+	if (rc == 0) {
+		pthread_mutex_lock(&w.m);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.m);
+		pthread_mutex_unlock(&w.m);
+		rc = res->err;
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.m);
+	res->err = rc;
+	return rc;
+}
+
+void
+fxc_result_free(struct fxc_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->buf);
+	memset(res, 0, sizeof(*res));
+}
+
+void
+fxc_get_stats(struct fxc *c, struct fxc_stats *st)
+{
+	st->requests = __atomic_load_n(&c->st_requests, __ATOMIC_RELAXED);
+	st->replies = __atomic_load_n(&c->st_replies, __ATOMIC_RELAXED);
+	st->bytes_out = __atomic_load_n(&c->st_bytes_out, __ATOMIC_RELAXED);
+	st->bytes_in = __atomic_load_n(&c->st_bytes_in, __ATOMIC_RELAXED);
+	st->inflight = __atomic_load_n(&c->st_live, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,154 @@
+/* fxc_i.h: internals shared by fxc.c (API, setup), fxc_io.c (the I/O
+ * thread) and fxc_xport.c (transports). Not a contract for anyone else.
+ *
+ * Where a request lives:
+ *   submitted   c->sq (submit queue, protected by c->lock), no id yet
+ *   WAITING     its channel's waitq: over the in-flight budget, no id yet
+ *   TX          its channel's txq with an id in the table, maybe partly
+ *               written (r->sent bytes)
+ *   SENT        only in the table, waiting for the reply
+ *   expired     (a flag on TX or SENT) its deadline passed and done() was
+ *               called, but the server may still answer: it stays in the
+ *               table (a tombstone) so the late reply is consumed silently,
+ *               then it is freed
+ * Every request that has not completed is also on c->dl, in submission
+ * order, which is deadline order because every request gets the same
+ * timeout.
+ */
+#ifndef SSHMOUNTFS_FXC_I_H
+#define SSHMOUNTFS_FXC_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+
+#include "fxc.h"
+
+/* sshd allows 10 sessions per connection (MaxSessions); keep room for the
+ * checks' exec channels. */
+#define FXC_MAX_CHANNELS 8
+
+/* On libssh 0.10.x a read with a large count sets the channel's receive
+ * window to that count (libssh.md §5.1); 8 MiB was measured to fill a
+ * 20 ms link. The rx buffer holds that plus one partial packet. */
+#define FXC_SSH_WINDOW (8u * 1024 * 1024)
+#define FXC_SSH_RXCAP (FXC_SSH_WINDOW + FXP_MAX_PACKET)
+/* fd transports read in large gulps; pipes hold 64 KiB anyway. */
+#define FXC_FD_RXCAP (1024u * 1024 + FXP_MAX_PACKET)
+
+/* Reply bytes counted in the budget for requests other than READ (which
+ * count their length): a READDIR answer holds up to 100 entries (OpenSSH),
+ * the others are small. */
+#define FXC_COST_SMALL 512u
+#define FXC_COST_READDIR (32u * 1024)
+
+enum fxc_state { FXC_WAITING = 1, FXC_TX, FXC_SENT };
+
+struct fxc_req {
+	TAILQ_ENTRY(fxc_req) q;		/* channel waitq or txq */
+	TAILQ_ENTRY(fxc_req) d;		/* c->dl */
+	struct fxc_req *snext;		/* submit queue */
+	struct wire_buf pkt;		/* freed once fully written */
+	size_t sent;			/* bytes of pkt written */
+	uint64_t deadline;		/* monotonic us */
+	uint64_t t_sent;		/* when fully written, for RTT logs */
+	fxc_done_fn *done;
+	void *arg;
+	uint32_t id;
+	uint32_t cost;			/* reply bytes counted in the budget */
+	int chan;			/* -1 until routed */
+	uint8_t type;
+	uint8_t state;			/* enum fxc_state */
+	bool expired;
+};
+
+TAILQ_HEAD(fxc_reqq, fxc_req);
+
+/* Pending requests by id: open addressing on id & mask. Ids are handed out
+ * so that no two live ones share a slot, which makes lookup one probe and
+ * the full 32-bit id the generation check. */
+struct fxc_tbl {
+	struct fxc_req **slot;
+	uint32_t mask;
+	uint32_t used;
+	uint32_t next_id;
+};
+
+struct fxc_chan {
+	int idx;
+	ssh_channel ch;			/* NULL on the fd transport */
+	struct ssh_channel_callbacks_struct cb;	/* stderr only */
+	uint8_t *rx;
+	size_t rx_len, rx_cap;
+	struct fxc_reqq waitq, txq;
+	uint64_t inflight;		/* cost of requests with an id */
+	uint64_t waiting;		/* cost of waitq */
+	uint64_t unsent;		/* bytes of txq not written yet */
+	unsigned ext;			/* from this channel's VERSION */
+};
+
+struct fxc_transport {
+	struct sshc *conn;		/* NULL for fds */
+	ssh_channel ch[FXC_MAX_CHANNELS];
+	int nch;
+	int rfd, wfd;
+	pid_t child;
+};
+
+struct fxc {
+	/* set up before the I/O thread starts, read-only afterwards */
+	struct fxc_config cfg;
+	struct fxc_transport xp;
+	ssh_session sess;		/* NULL on the fd transport */
+	int nch;
+	struct fxc_chan chan[FXC_MAX_CHANNELS];
+	unsigned ext;
+	uint32_t max_read, max_write;
+	int efd, tfd;
+	pthread_t thread;
+	bool thread_started;
+	unsigned long io_self;		/* pthread_self() of the I/O thread; atomic */
+
+	/* Lock order: c->lock is a leaf; never held while calling done(). */
+	pthread_mutex_t lock;
+	struct fxc_req *sq_head;	/* protected by lock */
+	struct fxc_req **sq_tail;	/* protected by lock */
+	bool dead;			/* protected by lock; atomic reads */
+	bool stop, kill;		/* atomic */
+
+	/* I/O thread only */
+	struct fxc_tbl tbl;
+	struct fxc_reqq dl;
+	bool io_dead;			/* everything has been failed */
+	bool again;			/* skip the next poll's sleep */
+	bool rx_ready;			/* fd transport: poll saw input */
+	bool fast_timer;
+	bool probe_out;
+	uint64_t last_rx, busy_since, last_probe;	/* monotonic us */
+	struct ssh_counter_struct sock_ctr, pkt_ctr;	/* libssh fills these */
+	uint64_t seen_sock_in;
+
+	/* counters, atomic */
+	uint64_t st_requests, st_replies, st_bytes_out, st_bytes_in;
+	unsigned st_live;
+};
+
+/* fxc_io.c */
+void *fxc_io_main(void *arg);
+uint64_t fxc_now_us(void);
+int fxc_timer_arm(struct fxc *c, bool fast);
+void fxc_req_free(struct fxc_req *r);
+
+/* fxc_xport.c: blocking setup I/O and teardown */
+int fxc_xp_send(struct fxc *c, struct fxc_chan *ch, const uint8_t *p, size_t len,
+		uint64_t deadline, char *err, size_t errlen);
+int fxc_xp_recv(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
+		char *err, size_t errlen);
+void fxc_xp_close(struct fxc_transport *xp);
+void fxc_xp_set_stderr_cb(struct fxc_chan *ch);
+
+#endif

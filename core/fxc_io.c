@@ -1,0 +1,792 @@
+/* fxc_io.c: the I/O thread of one fxc.
+ *
+ * It alone touches libssh (the session and its channels) or the transport
+ * fds. Each turn of the loop takes the submitted requests, routes them to
+ * channels, moves what the in-flight budget allows to the send queues
+ * (assigning ids), writes without blocking, drains every channel, frames
+ * and matches replies, then sleeps in poll() on the transport, the eventfd
+ * (submissions) and the timerfd (deadlines, keepalive).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fxc_i.h"
+#include "log.h"
+
+#define TBL_MIN 256u
+/* Bounded work per turn so that timers and new submissions get a look-in
+ * under a continuous stream of replies. */
+#define DRAIN_PASSES 8
+#define WRITEV_MAX 64
+
+uint64_t
+fxc_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void
+fxc_req_free(struct fxc_req *r)
+{
+	wire_buf_free(&r->pkt);
+	free(r);
+}
+
+/* ---- request table ---- */
+
+static int
+tbl_grow(struct fxc_tbl *t)
+{
+	uint32_t n = t->slot != NULL ? (t->mask + 1) * 2 : TBL_MIN;
+	struct fxc_req **s;
+	uint32_t i;
+
+	if (n == 0)
+		return -ENOMEM;
+	s = calloc(n, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	/* Ids distinct modulo the old size stay distinct modulo twice it. */
+	for (i = 0; t->slot != NULL && i <= t->mask; i++)
+		if (t->slot[i] != NULL)
+			s[t->slot[i]->id & (n - 1)] = t->slot[i];
+	free(t->slot);
+	t->slot = s;
+	t->mask = n - 1;
+	return 0;
+}
+
+/* Assigns r the next id whose slot is free; the table stays at most half
+ * full, so the search is short. */
+static int
+tbl_add(struct fxc_tbl *t, struct fxc_req *r)
+{
+	if (t->slot == NULL || (t->used + 1) * 2 > t->mask + 1) {
+		if (tbl_grow(t) < 0 && (t->slot == NULL || t->used > t->mask))
+			return -ENOMEM;
+	}
+	while (t->slot[t->next_id & t->mask] != NULL)
+		t->next_id++;
+	r->id = t->next_id++;
+	t->slot[r->id & t->mask] = r;
+	t->used++;
+	return 0;
+}
+
+static struct fxc_req *
+tbl_find(const struct fxc_tbl *t, uint32_t id)
+{
+	struct fxc_req *r;
+
+	if (t->slot == NULL)
+		return NULL;
+	r = t->slot[id & t->mask];
+	return r != NULL && r->id == id ? r : NULL;
+}
+
+static void
+tbl_del(struct fxc_tbl *t, struct fxc_req *r)
+{
+	t->slot[r->id & t->mask] = NULL;
+	t->used--;
+}
+
+/* ---- completion and death ---- */
+
+static void
+complete(struct fxc *c, struct fxc_req *r, int err, const struct fxp_reply *rep)
+{
+	TAILQ_REMOVE(&c->dl, r, d);
+	__atomic_sub_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+	r->done(r->arg, err, rep);
+}
+
+/* Takes r out of its channel queue and the table, whatever its state. */
+static void
+unlink_req(struct fxc *c, struct fxc_req *r)
+{
+	struct fxc_chan *ch = &c->chan[r->chan];
+
+	if (r->state == FXC_WAITING) {
+		TAILQ_REMOVE(&ch->waitq, r, q);
+		ch->waiting -= r->cost;
+		return;
+	}
+	if (r->state == FXC_TX) {
+		TAILQ_REMOVE(&ch->txq, r, q);
+		ch->unsent -= r->pkt.len - r->sent;
+	}
+	ch->inflight -= r->cost;
+	tbl_del(&c->tbl, r);
+}
+
+static struct fxc_req *
+take_sq(struct fxc *c, bool mark_dead)
+{
+	struct fxc_req *r;
+
+	pthread_mutex_lock(&c->lock);
+	if (mark_dead)
+		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	r = c->sq_head;
+	c->sq_head = NULL;
+	c->sq_tail = &c->sq_head;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+static void
+fail_all(struct fxc *c)
+{
+	struct fxc_req *r, *next;
+	uint32_t i;
+
+	for (r = take_sq(c, true); r != NULL; r = next) {
+		next = r->snext;
+		__atomic_sub_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+		r->done(r->arg, -EIO, NULL);
+		fxc_req_free(r);
+	}
+	while ((r = TAILQ_FIRST(&c->dl)) != NULL) {
+		unlink_req(c, r);
+		complete(c, r, -EIO, NULL);
+		fxc_req_free(r);
+	}
+	/* What is left in the table are tombstones of expired requests. */
+	for (i = 0; c->tbl.slot != NULL && i <= c->tbl.mask; i++) {
+		if (c->tbl.slot[i] != NULL) {
+			r = c->tbl.slot[i];
+			unlink_req(c, r);
+			fxc_req_free(r);
+		}
+	}
+}
+
+static void
+stop_timer(struct fxc *c)
+{
+	struct itimerspec z;
+
+	memset(&z, 0, sizeof(z));
+	timerfd_settime(c->tfd, 0, &z, NULL);
+	c->fast_timer = false;
+}
+
+/* The connection is unusable: fail everything now, and every later submit
+ * (fxc_submit sees c->dead). 'fmt' NULL means an orderly stop. Returns
+ * -EIO so callers can 'return die(...)'. */
+static int __attribute__((format(printf, 2, 3)))
+die(struct fxc *c, const char *fmt, ...)
+{
+	va_list ap;
+	char why[512];
+
+	if (c->io_dead)
+		return -EIO;
+	c->io_dead = true;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		log_error("SFTP connection lost: %s", why);
+	}
+	fail_all(c);
+	stop_timer(c);
+	return -EIO;
+}
+
+/* ---- routing and the budget ---- */
+
+static uint64_t
+chan_load(const struct fxc_chan *ch)
+{
+	return ch->inflight + ch->waiting + ch->unsent;
+}
+
+static struct fxc_chan *
+pick_chan(struct fxc *c)
+{
+	struct fxc_chan *best = &c->chan[0];
+	int i;
+
+	for (i = 1; i < c->nch; i++)
+		if (chan_load(&c->chan[i]) < chan_load(best))
+			best = &c->chan[i];
+	return best;
+}
+
+static void
+admit(struct fxc *c, struct fxc_req *r)
+{
+	struct fxc_chan *ch = r->chan >= 0 ? &c->chan[r->chan] : pick_chan(c);
+
+	r->chan = ch->idx;
+	r->state = FXC_WAITING;
+	TAILQ_INSERT_TAIL(&c->dl, r, d);
+	TAILQ_INSERT_TAIL(&ch->waitq, r, q);
+	ch->waiting += r->cost;
+}
+
+static void
+take_submissions(struct fxc *c)
+{
+	struct fxc_req *r, *next;
+
+	for (r = take_sq(c, false); r != NULL; r = next) {
+		next = r->snext;
+		r->snext = NULL;
+		admit(c, r);
+	}
+}
+
+static int
+tx_push(struct fxc *c, struct fxc_chan *ch, struct fxc_req *r)
+{
+	if (tbl_add(&c->tbl, r) < 0)
+		return -ENOMEM;
+	if (c->tbl.used == 1)
+		c->busy_since = fxc_now_us();
+	fxp_set_id(&r->pkt, r->id);
+	r->state = FXC_TX;
+	ch->inflight += r->cost;
+	ch->unsent += r->pkt.len;
+	TAILQ_INSERT_TAIL(&ch->txq, r, q);
+	return 0;
+}
+
+/* Only the head may go: requests on a channel leave in submission order. */
+static void
+fill_chan(struct fxc *c, struct fxc_chan *ch)
+{
+	struct fxc_req *r;
+
+	while ((r = TAILQ_FIRST(&ch->waitq)) != NULL) {
+		if (ch->inflight > 0 &&
+		    ch->inflight + r->cost > c->cfg.inflight_bytes)
+			break;
+		TAILQ_REMOVE(&ch->waitq, r, q);
+		ch->waiting -= r->cost;
+		if (tx_push(c, ch, r) < 0) {
+			complete(c, r, -ENOMEM, NULL);
+			fxc_req_free(r);
+		}
+	}
+}
+
+static void
+fill_all(struct fxc *c)
+{
+	int i;
+
+	for (i = 0; i < c->nch; i++)
+		fill_chan(c, &c->chan[i]);
+}
+
+/* ---- writing ---- */
+
+static void
+wrote(struct fxc *c, struct fxc_chan *ch, struct fxc_req *r, size_t n)
+{
+	r->sent += n;
+	ch->unsent -= n;
+	__atomic_add_fetch(&c->st_bytes_out, n, __ATOMIC_RELAXED);
+	if (r->sent < r->pkt.len)
+		return;
+	TAILQ_REMOVE(&ch->txq, r, q);
+	wire_buf_free(&r->pkt);
+	r->state = FXC_SENT;
+	if (log_level() >= LOG_LVL_DEBUG)
+		r->t_sent = fxc_now_us();
+}
+
+/* ssh_channel_write() takes what the remote window allows (possibly 0, and
+ * 0 during a rekey); the rest waits for a WINDOW_ADJUST, which arrives
+ * through the drain. With no window at all it would poll the socket for
+ * nothing, so it is not called then. */
+static int
+ssh_write_chan(struct fxc *c, struct fxc_chan *ch)
+{
+	struct fxc_req *r;
+
+	while ((r = TAILQ_FIRST(&ch->txq)) != NULL) {
+		size_t left = r->pkt.len - r->sent;
+		int n;
+
+		if (ssh_channel_window_size(ch->ch) == 0)
+			break;
+		n = ssh_channel_write(ch->ch, r->pkt.p + r->sent, (uint32_t)left);
+		if (n < 0)
+			return die(c, "channel %d: write: %s", ch->idx,
+				   ssh_get_error(c->sess));
+		if (n == 0)
+			break;
+		wrote(c, ch, r, (size_t)n);
+		if ((size_t)n < left)
+			break;
+	}
+	return 0;
+}
+
+static int
+fd_write_once(struct fxc *c, struct fxc_chan *ch, bool *more)
+{
+	struct iovec iov[WRITEV_MAX];
+	struct fxc_req *r;
+	size_t total = 0;
+	ssize_t w;
+	int n = 0;
+
+	*more = false;
+	TAILQ_FOREACH(r, &ch->txq, q) {
+		if (n == WRITEV_MAX)
+			break;
+		iov[n].iov_base = r->pkt.p + r->sent;
+		iov[n].iov_len = r->pkt.len - r->sent;
+		total += iov[n++].iov_len;
+	}
+	if (n == 0)
+		return 0;
+	w = writev(c->xp.wfd, iov, n);
+	if (w < 0 && errno == EINTR) {
+		*more = true;
+		return 0;
+	}
+	if (w < 0 && errno == EAGAIN)
+		return 0;
+	if (w < 0)
+		return die(c, "write to the SFTP server: %s", strerror(errno));
+	*more = (size_t)w == total;
+	while (w > 0) {
+		size_t k;
+
+		r = TAILQ_FIRST(&ch->txq);
+		k = r->pkt.len - r->sent;
+		if (k > (size_t)w)
+			k = (size_t)w;
+		wrote(c, ch, r, k);
+		w -= (ssize_t)k;
+	}
+	return 0;
+}
+
+static int
+xp_write(struct fxc *c)
+{
+	bool more = true;
+	int i;
+
+	if (c->sess == NULL) {
+		while (more && !TAILQ_EMPTY(&c->chan[0].txq))
+			if (fd_write_once(c, &c->chan[0], &more) < 0)
+				return -EIO;
+		return 0;
+	}
+	for (i = 0; i < c->nch; i++)
+		if (ssh_write_chan(c, &c->chan[i]) < 0)
+			return -EIO;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+static void
+log_reply(const struct fxc_req *r, const struct fxp_reply *rep)
+{
+	double ms = r->t_sent ? (double)(fxc_now_us() - r->t_sent) / 1000.0 : 0;
+
+	log_debug("fxc: ch%d id %u %s -> %s %.3f ms", r->chan, r->id,
+		  fxp_type_name(r->type), fxp_type_name(rep->type), ms);
+}
+
+static int
+dispatch(struct fxc *c, struct fxc_chan *ch, const struct fxp_reply *rep,
+	 size_t plen)
+{
+	struct fxc_req *r;
+
+	if (rep->type == FXP_VERSION)
+		return die(c, "channel %d: unexpected VERSION packet", ch->idx);
+	r = tbl_find(&c->tbl, rep->id);
+	if (r == NULL || r->state != FXC_SENT || r->chan != ch->idx)
+		return die(c, "channel %d: %s reply with unknown id %u",
+			   ch->idx, fxp_type_name(rep->type), rep->id);
+	unlink_req(c, r);
+	__atomic_add_fetch(&c->st_replies, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->st_bytes_in, plen, __ATOMIC_RELAXED);
+	if (r->expired) {
+		log_debug("fxc: ch%d id %u late %s reply dropped", ch->idx,
+			  r->id, fxp_type_name(rep->type));
+		fxc_req_free(r);
+		return 0;
+	}
+	if (log_level() >= LOG_LVL_DEBUG)
+		log_reply(r, rep);
+	complete(c, r, 0, rep);
+	fxc_req_free(r);
+	return 0;
+}
+
+/* Completes every whole packet in ch->rx, keeps the partial tail. */
+static int
+parse_rx(struct fxc *c, struct fxc_chan *ch)
+{
+	struct fxp_reply rep;
+	size_t off = 0;
+	long n;
+
+	while ((n = fxp_frame(ch->rx + off, ch->rx_len - off)) > 0) {
+		if (fxp_parse(ch->rx + off, (size_t)n, &rep) < 0)
+			return die(c, "channel %d: malformed %ld-byte packet",
+				   ch->idx, n);
+		if (dispatch(c, ch, &rep, (size_t)n) < 0)
+			return -EIO;
+		off += (size_t)n;
+	}
+	if (n < 0)
+		return die(c, "channel %d: bad packet length %u", ch->idx,
+			   wire_peek_u32(ch->rx + off));
+	if (off > 0) {
+		memmove(ch->rx, ch->rx + off, ch->rx_len - off);
+		ch->rx_len -= off;
+	}
+	return 0;
+}
+
+/* The large count is what keeps the channel's receive window at 8 MiB on
+ * libssh 0.10 (libssh.md §5.1). 0.10 returns 0 for "nothing yet", 0.11+
+ * SSH_AGAIN; EOF also reads as 0 and is told apart afterwards. */
+static int
+ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
+{
+	for (;;) {
+		size_t room = ch->rx_cap - ch->rx_len;
+		int n;
+
+		if (room == 0)
+			return die(c, "channel %d: receive buffer full", ch->idx);
+		n = ssh_channel_read_timeout(ch->ch, ch->rx + ch->rx_len,
+					     (uint32_t)room, 0, 0);
+		if (n == 0 || n == SSH_AGAIN)
+			break;
+		if (n < 0)
+			return die(c, "channel %d: read: %s", ch->idx,
+				   ssh_get_error(c->sess));
+		ch->rx_len += (size_t)n;
+		if (parse_rx(c, ch) < 0)
+			return -EIO;
+	}
+	if (ssh_channel_is_eof(ch->ch) || ssh_channel_is_closed(ch->ch))
+		return die(c, "channel %d: the SFTP server closed the channel",
+			   ch->idx);
+	return 0;
+}
+
+/* Reading one channel makes libssh process whatever is on the socket, which
+ * may be data for a channel drained earlier in the pass; the socket would
+ * then look idle although data waits in libssh. So passes repeat until one
+ * goes by without libssh decrypting any packet. */
+static int
+ssh_drain(struct fxc *c)
+{
+	int pass, i;
+
+	for (pass = 0; pass < DRAIN_PASSES; pass++) {
+		uint64_t before = c->pkt_ctr.in_packets;
+
+		for (i = 0; i < c->nch; i++)
+			if (ssh_drain_chan(c, &c->chan[i]) < 0)
+				return -EIO;
+		if (c->pkt_ctr.in_packets == before)
+			return 0;
+	}
+	c->again = true;
+	return 0;
+}
+
+static int
+fd_drain(struct fxc *c)
+{
+	struct fxc_chan *ch = &c->chan[0];
+
+	for (;;) {
+		size_t room = ch->rx_cap - ch->rx_len;
+		ssize_t n = read(c->xp.rfd, ch->rx + ch->rx_len, room);
+
+		if (n > 0) {
+			c->last_rx = fxc_now_us();
+			ch->rx_len += (size_t)n;
+			if (parse_rx(c, ch) < 0)
+				return -EIO;
+			if ((size_t)n < room)
+				return 0;
+			continue;
+		}
+		if (n == 0)
+			return die(c, "the SFTP server closed the connection");
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return 0;
+		return die(c, "read from the SFTP server: %s", strerror(errno));
+	}
+}
+
+static int
+xp_read(struct fxc *c)
+{
+	if (c->sess != NULL)
+		return ssh_drain(c);
+	if (!c->rx_ready)
+		return 0;
+	c->rx_ready = false;
+	return fd_drain(c);
+}
+
+/* ---- timers: deadlines and keepalive ---- */
+
+int
+fxc_timer_arm(struct fxc *c, bool fast)
+{
+	unsigned ms = fast ? c->cfg.request_timeout_ms / 20 : c->cfg.keepalive_ms / 2;
+	struct itimerspec its;
+
+	/* Busy: fine enough for deadlines and the keepalive. Idle: only the
+	 * keepalive needs waking up for. */
+	if (fast && ms > c->cfg.keepalive_ms / 4)
+		ms = c->cfg.keepalive_ms / 4;
+	if (ms > 100 && fast)
+		ms = 100;
+	if (ms < 5)
+		ms = 5;
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	c->fast_timer = fast;
+	return timerfd_settime(c->tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static void
+expire_one(struct fxc *c, struct fxc_req *r)
+{
+	log_debug("fxc: ch%d id %u %s timed out", r->chan, r->id,
+		  fxp_type_name(r->type));
+	if (r->state == FXC_WAITING || (r->state == FXC_TX && r->sent == 0)) {
+		/* The server never saw it: it never will. */
+		unlink_req(c, r);
+		complete(c, r, -ETIMEDOUT, NULL);
+		fxc_req_free(r);
+		return;
+	}
+	/* Partly or wholly sent: keep the id until the server answers. */
+	r->expired = true;
+	complete(c, r, -ETIMEDOUT, NULL);
+}
+
+static void
+expire(struct fxc *c, uint64_t now)
+{
+	struct fxc_req *r;
+
+	while ((r = TAILQ_FIRST(&c->dl)) != NULL && r->deadline <= now)
+		expire_one(c, r);
+}
+
+static void
+probe_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct fxc *c = arg;
+
+	(void)err;
+	(void)rep;
+	c->probe_out = false;
+}
+
+/* A cheap request that proves the server (not just the TCP peer) is alive.
+ * It skips the budget: a full channel is exactly when it is needed. */
+static void
+send_probe(struct fxc *c, uint64_t now)
+{
+	struct fxc_chan *ch = pick_chan(c);
+	struct fxc_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	wire_buf_init(&r->pkt, 0);
+	if (fxp_enc_path(&r->pkt, FXP_STAT, "/") < 0) {
+		fxc_req_free(r);
+		return;
+	}
+	r->type = FXP_STAT;
+	r->cost = FXC_COST_SMALL;
+	r->done = probe_done;
+	r->arg = c;
+	r->chan = ch->idx;
+	r->deadline = now + (uint64_t)c->cfg.request_timeout_ms * 1000;
+	TAILQ_INSERT_TAIL(&c->dl, r, d);
+	__atomic_add_fetch(&c->st_requests, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+	if (tx_push(c, ch, r) < 0) {
+		complete(c, r, -ENOMEM, NULL);
+		fxc_req_free(r);
+		return;
+	}
+	c->probe_out = true;
+	c->last_probe = now;
+	log_debug("fxc: keepalive probe on ch%d", ch->idx);
+}
+
+static void
+keepalive(struct fxc *c, uint64_t now)
+{
+	uint64_t ka = (uint64_t)c->cfg.keepalive_ms * 1000;
+	uint64_t since = c->last_rx;
+
+	if (c->tbl.used > 0 && c->busy_since > since)
+		since = c->busy_since;
+	if (c->tbl.used > 0 && now - since >= ka * c->cfg.keepalive_count_max) {
+		die(c, "no answer from the server for %llu ms",
+		    (unsigned long long)(now - since) / 1000);
+		return;
+	}
+	if (!c->probe_out && now - since >= ka && now - c->last_probe >= ka)
+		send_probe(c, now);
+}
+
+static void
+note_rx(struct fxc *c)
+{
+	if (c->sess != NULL && c->sock_ctr.in_bytes != c->seen_sock_in) {
+		c->seen_sock_in = c->sock_ctr.in_bytes;
+		c->last_rx = fxc_now_us();
+	}
+}
+
+static void
+tick(struct fxc *c)
+{
+	uint64_t now = fxc_now_us();
+
+	note_rx(c);
+	expire(c, now);
+	keepalive(c, now);
+	if (c->io_dead)
+		return;
+	if (c->fast_timer && TAILQ_EMPTY(&c->dl) && c->tbl.used == 0)
+		fxc_timer_arm(c, false);
+}
+
+/* ---- the loop ---- */
+
+static void
+pump(struct fxc *c)
+{
+	uint64_t seen;
+
+	take_submissions(c);
+	fill_all(c);
+	if (xp_write(c) < 0 || xp_read(c) < 0)
+		return;
+	seen = c->pkt_ctr.in_packets;
+	fill_all(c);
+	if (xp_write(c) < 0)
+		return;
+	/* A write may have made libssh read the socket too. */
+	if (c->sess != NULL && c->pkt_ctr.in_packets != seen)
+		c->again = true;
+	note_rx(c);
+	if (!c->fast_timer && (c->tbl.used > 0 || !TAILQ_EMPTY(&c->dl)))
+		fxc_timer_arm(c, true);
+}
+
+static bool
+sq_pending(struct fxc *c)
+{
+	bool p;
+
+	pthread_mutex_lock(&c->lock);
+	p = c->sq_head != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return p;
+}
+
+static int
+xp_pollfds(struct fxc *c, struct pollfd *p)
+{
+	bool tx = !TAILQ_EMPTY(&c->chan[0].txq);
+
+	if (c->io_dead)
+		return 0;
+	if (c->sess != NULL) {
+		p[0].fd = ssh_get_fd(c->sess);
+		p[0].events = POLLIN;
+		if (ssh_get_poll_flags(c->sess) & SSH_WRITE_PENDING)
+			p[0].events |= POLLOUT;
+		return 1;
+	}
+	p[0].fd = c->xp.rfd;
+	p[0].events = POLLIN;
+	if (c->xp.wfd == c->xp.rfd) {
+		p[0].events |= tx ? POLLOUT : 0;
+		return 1;
+	}
+	p[1].fd = c->xp.wfd;
+	p[1].events = tx ? POLLOUT : 0;
+	return 2;
+}
+
+static void
+io_wait(struct fxc *c)
+{
+	struct pollfd p[4];
+	uint64_t v;
+	int n, timeout;
+
+	memset(p, 0, sizeof(p));
+	p[0].fd = c->efd;
+	p[0].events = POLLIN;
+	p[1].fd = c->tfd;
+	p[1].events = POLLIN;
+	n = 2 + xp_pollfds(c, p + 2);
+	timeout = c->again || sq_pending(c) ? 0 : -1;
+	c->again = false;
+	if (poll(p, (nfds_t)n, timeout) < 0)
+		return;
+	if (p[0].revents && read(c->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: another turn already reset it */
+	}
+	if (n > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		c->rx_ready = true;
+	if (p[1].revents && read(c->tfd, &v, sizeof(v)) == sizeof(v))
+		tick(c);
+}
+
+void *
+fxc_io_main(void *arg)
+{
+	struct fxc *c = arg;
+
+	__atomic_store_n(&c->io_self, (unsigned long)pthread_self(), __ATOMIC_RELEASE);
+	c->rx_ready = true;
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		if (!c->io_dead && __atomic_load_n(&c->kill, __ATOMIC_ACQUIRE)) {
+			log_info("SFTP connection closed on request");
+			die(c, NULL);
+		}
+		if (!c->io_dead)
+			pump(c);
+		io_wait(c);
+	}
+	die(c, NULL);
+	return NULL;
+}
