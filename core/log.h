@@ -20,7 +20,9 @@ enum log_level {
 };
 
 /* Sets the program name printed before each message ("sshmountfs: ...")
- * and the threshold. 'prog' must outlive the process (a literal). */
+ * and the threshold, and routes libssh's log lines here (at DEBUG only).
+ * 'prog' must outlive the process (a literal). Without log_init() the
+ * defaults are "sshmountfs" and LOG_LVL_INFO. */
 void log_init(const char *prog, enum log_level level);
 
 /* From now on messages go to syslog (LOG_DAEMON) instead of stderr. */
@@ -34,10 +36,23 @@ enum log_level log_level(void);
 int log_level_parse(const char *name, enum log_level *out);
 
 /* Prints "prog: message" when level <= threshold. No trailing newline
- * needed. Never prints secrets: callers must not pass them. */
+ * needed (trailing newlines are dropped); control characters are shown as
+ * '?'. Each line is one write(2), so threads do not interleave inside a
+ * line. Never prints secrets: callers must not pass them. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
+
+/* A continuation line: like log_msg() but without the "prog: " prefix on
+ * stderr (for "  hint" lines under a message). */
+void log_cont(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The libssh verbosity (SSH_LOG_*) matching the threshold: NOLOG unless
+ * DEBUG, where libssh's protocol-level lines are shown (prefixed "libssh:").
+ * log_init() installs the libssh log callback and sets this level globally;
+ * sshc applies it to each session too. */
+int log_libssh_verbosity(void);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -49,10 +49,69 @@ struct sshc_error {
 
 struct sshc;
 
+struct secret;
+
+/* Creates the session: SSH_DIR from getpwuid(geteuid()) (never $HOME),
+ * host as typed (an alias is fine) and the explicit user, then the ssh
+ * config (o->ssh_config, else ~/.ssh/config and /etc/ssh/ssh_config), then
+ * on top: port, Ciphers (both directions), UserKnownHostsFile, connect
+ * timeout (o->connect_timeout, else 10 s; the config's ConnectTimeout is
+ * not seen), Compression, ProxyCommand / ProxyJump, TCP_NODELAY, and the
+ * ssh_passthrough items libssh can honour (KexAlgorithms, MACs,
+ * HostKeyAlgorithms, PubkeyAcceptedAlgorithms, *Authentication=yes|no,
+ * PreferredAuthentications, BatchMode, ServerAlive*, TCPKeepAlive,
+ * IdentityFile, GlobalKnownHostsFile, StrictHostKeyChecking, ...; others
+ * are logged at debug and ignored). Without -o Ciphers= and with AES-NI,
+ * AES-GCM is preferred (a Ciphers line in the config still wins).
+ * ProxyJump on libssh 0.10 becomes the ProxyCommand
+ * "ssh [-F cfg] [-l u] [-p p] [-J earlier] -W '[%h]:%p' host" (needs ssh).
+ * Nothing goes on the network. o is not kept. */
 int sshc_new(const struct opts *o, struct sshc **out, struct sshc_error *e);
+
+/* Resolves and connects the TCP socket itself (nonblocking connect bounded
+ * by the timeout; SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_NODELAY, and
+ * TCP_USER_TIMEOUT = ServerAliveInterval * ServerAliveCountMax when set),
+ * waits for the peer's first bytes, then lets libssh do banner and key
+ * exchange on it. With a ProxyCommand (also from the config or ProxyJump)
+ * libssh runs the command and connects. Codes: DNS, REFUSED, TIMEOUT (TCP,
+ * or a peer that says nothing), NOT_SSH (the peer sent something that is
+ * not an SSH banner; msg quotes it), KEX (msg names the kind and both
+ * lists), IO. */
 int sshc_connect(struct sshc *s, struct sshc_error *e);
+
+/* known_hosts check (UserKnownHostsFile, then GlobalKnownHostsFile; hashed
+ * entries work). Unknown: policy yes -> HOSTKEY_UNKNOWN (msg has key type
+ * and SHA256 fingerprint, hint names sshmountfs-tool known-hosts-add and
+ * accept-new); accept-new -> recorded in the user file and logged; no ->
+ * accepted, not recorded. Changed or another key type recorded:
+ * HOSTKEY_CHANGED always, with the new and the recorded fingerprint and the
+ * file and line to remove. Never prompts. */
 int sshc_verify_host(struct sshc *s, struct sshc_error *e);
+
+/* none, then as the server allows and in OpenSSH's order (or
+ * PreferredAuthentications'): publickey (ssh-agent when SSH_AUTH_SOCK is
+ * set, then the IdentityFiles given, or the default id_ed25519/id_ecdsa/
+ * id_rsa when none: each public key is offered first and the private key
+ * loaded only if the server accepts it), keyboard-interactive (a hidden
+ * prompt gets the password once), password. Passphrases: passphrase_fd
+ * (read once), else SSH_ASKPASS (OpenSSH's SSH_ASKPASS_REQUIRE rules),
+ * else the terminal; never prompts in batch mode or without a terminal
+ * (unless askpass applies). With o->password_stdin and no
+ * sshc_set_password(), reads the password from fd 0 here. e->detail
+ * gets one line per key/method that failed ("~/.ssh/id_ed25519: needs a
+ * passphrase (none available in batch mode)", "k: rejected by the
+ * server"). Codes: PASSPHRASE (a key the server accepts could not be
+ * unlocked), AUTH, IO, CONFIG. Password and passphrases are wiped before
+ * it returns, whatever the outcome. */
 int sshc_authenticate(struct sshc *s, struct sshc_error *e);
+
+/* Hands a password (e.g. secret_from_fd(0) for password_stdin) to s, which
+ * takes ownership (frees pw even on error). For keyboard-interactive and
+ * password authentication; wiped by sshc_authenticate(). 0 or -EINVAL. */
+int sshc_set_password(struct sshc *s, struct secret *pw);
+
+/* sshc_new + connect + verify_host + authenticate; on failure nothing is
+ * left (*out NULL). */
 int sshc_open(const struct opts *o, struct sshc **out, struct sshc_error *e);
 
 /* The libssh session; borrowed, owned by s. */
@@ -67,7 +126,9 @@ const char *sshc_cipher(const struct sshc *s);
 /* Runs 'command' on an exec channel, feeding 'input' (may be NULL) on its
  * stdin then EOF, collecting stdout into *out (NUL-terminated, caller frees,
  * capped at 1 MiB) and the exit status into *status (-1 if none). Blocking,
- * with the connect timeout as deadline. 0 or a negative errno. */
+ * with the connect timeout as deadline. 0 or a negative errno. On return
+ * (success too) e->detail holds the start of the command's stderr.
+ * Only while the session is still blocking (before fxc takes it). */
 int sshc_exec(struct sshc *s, const char *command, const char *input,
 	      char **out, int *status, struct sshc_error *e);
 
@@ -76,10 +137,12 @@ int sshc_exec(struct sshc *s, const char *command, const char *input,
 int sshc_open_sftp_channel(struct sshc *s, const char *server_cmd,
 			   ssh_channel *out, struct sshc_error *e);
 
-/* Disconnects and frees (NULL-safe); returns NULL. */
+/* Disconnects and frees (NULL-safe); closes the socket sshc_connect made
+ * (libssh 0.10 does not close a socket given with SSH_OPTIONS_FD). */
 struct sshc *sshc_free(struct sshc *s);
 
-/* Prints "sshmountfs: msg" and "  hint" lines for *e to stderr/log. */
+/* Prints "sshmountfs: msg", then "  detail" lines and "  hint" for *e
+ * through log (stderr, or syslog once detached). */
 void sshc_error_report(const struct sshc_error *e);
 
 #endif
