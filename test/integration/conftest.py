@@ -7,6 +7,9 @@ Fixtures (the interface in /work/team/common.md):
   tmp_mnt       an empty mount point; fails the test if still mounted at teardown
   output_checker  util.OutputChecker for a daemon's output, checked after the test
   delay_proxy   factory: delay_proxy(target_port, delay_ms) -> DelayProxy (test/tools/delayproxy.py)
+  fs_impl       parametrized: the file system behind the mount helper, as (name, binary):
+                our sshmountfs, and sshfs as the reference that proves the plumbing
+  installed_helper  util.InstalledHelper: mount.sshmountfs in /sbin running fs_impl
 
 Markers:
   pytestmark = fuse_test_marker()   skip where FUSE mounts cannot work
@@ -213,6 +216,28 @@ def delay_proxy():
     yield make
     for p in proxies:
         p.close()
+
+
+# sshfs is the reference: a mount(8)/autofs test that fails with it too is a
+# test or plumbing problem, not a file system one.
+FS_IMPLS = ['sshmountfs', 'sshfs']
+
+
+@pytest.fixture(params=FS_IMPLS)
+def fs_impl(request):
+    if request.param == 'sshfs':
+        if not os.path.exists('/usr/bin/sshfs'):
+            pytest.skip('no sshfs')
+        return 'sshfs', '/usr/bin/sshfs'
+    return 'sshmountfs', util.bin_path('sshmountfs')
+
+
+@pytest.fixture
+def installed_helper(fs_impl):
+    inst = util.InstalledHelper(util.bin_path('mount.sshmountfs'), fs_impl[1])
+    inst.fs_name = fs_impl[0]
+    yield inst
+    inst.remove()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -715,3 +715,89 @@ def fuse_available():
     if os.geteuid() != 0 and not os.stat(FUSERMOUNT).st_mode & 0o4000:
         return 'fusermount3 is not setuid'
     return None
+
+
+# --------------------------------------------------------------------------
+# mount(8) helpers in /sbin, for tests that go through mount(8) or autofs
+
+SBIN = '/usr/sbin'
+HELPER_NAMES = ('mount.sshmountfs', 'mount.fuse.sshmountfs')
+HELPER_STAGING_PREFIX = '/tmp/smhelper-'
+
+
+class MachineLock:
+    """An exclusive flock shared by every test session on this machine, for
+    resources there is only one of (/sbin/mount.sshmountfs, automount)."""
+
+    def __init__(self, name, timeout=600):
+        import fcntl
+        os.makedirs('/run/lock', exist_ok=True)
+        self.fd = os.open('/run/lock/sshmountfs-test-%s.lock' % name,
+                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(self.fd)
+                    raise AssertionError('another test session holds the %s lock' % name)
+                time.sleep(0.2)
+
+    def release(self):
+        os.close(self.fd)
+
+
+def _ours_or_absent(path):
+    """True when path is missing or one of our staging symlinks."""
+    if not os.path.lexists(path):
+        return True
+    return os.path.islink(path) and os.readlink(path).startswith(HELPER_STAGING_PREFIX)
+
+
+class InstalledHelper:
+    """mount.sshmountfs and mount.fuse.sshmountfs in /usr/sbin (= /sbin),
+    where mount(8) looks, running `fs` as the file system.
+
+    /usr/sbin/mount.* are symlinks to a copy of the built helper in a
+    staging directory, next to a symlink `sshmountfs` -> fs: the helper runs
+    the binary next to itself. The staging directory also serves as the
+    PATH entry through which mount.fuse3 finds `sshmountfs` (type fuse with
+    sshmountfs#SPEC). A real installation in /usr/sbin is never replaced.
+    """
+
+    def __init__(self, helper, fs):
+        self.lock = MachineLock('helper')
+        self.links = []
+        try:
+            self.dir = tempfile.mkdtemp(prefix=HELPER_STAGING_PREFIX.rsplit('/', 1)[1], dir='/tmp')
+            os.chmod(self.dir, 0o755)
+            self.helper = os.path.join(self.dir, 'mount.sshmountfs')
+            shutil.copy2(helper, self.helper)
+            os.symlink(fs, os.path.join(self.dir, 'sshmountfs'))
+            self._link()
+        except BaseException:
+            self.remove()
+            raise
+
+    def _link(self):
+        for name in HELPER_NAMES:
+            path = os.path.join(SBIN, name)
+            if not _ours_or_absent(path):
+                raise AssertionError('%s exists and is not a test link: an installed '
+                                     'sshmountfs would be shadowed; remove it to run '
+                                     'these tests' % path)
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.symlink(self.helper, path)
+            self.links.append(path)
+
+    def remove(self):
+        for path in self.links:
+            if os.path.islink(path) and os.readlink(path) == self.helper:
+                os.unlink(path)
+        self.links = []
+        if getattr(self, 'dir', None):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.lock.release()
