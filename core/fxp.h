@@ -59,8 +59,10 @@ enum {
 /* ATTRS flags */
 enum {
 	FXA_SIZE = 0x1, FXA_UIDGID = 0x2, FXA_PERMISSIONS = 0x4,
-	FXA_ACMODTIME = 0x8, FXA_EXTENDED = 0x80000000u,
+	FXA_ACMODTIME = 0x8,
 };
+/* Not in the enum: an enumerator must fit an int (C11 6.7.2.2). */
+#define FXA_EXTENDED 0x80000000u
 
 /* A decoded attribute block. Only fields whose flag is set are meaningful;
  * extended pairs are skipped on decode and never encoded. */

@@ -1,1 +1,933 @@
-/* placeholder: implemented by the rfs module work */
+/* rfs: typed remote-filesystem operations on top of fxc (contract in rfs.h).
+ *
+ * Blocking operations are one request (sometimes followed by a probe on the
+ * error path) through fxc_call(). READ and WRITE of more than one chunk are
+ * submitted all at once and waited for together, so a large read costs one
+ * round trip, not one per chunk.
+ *
+ * A reply that is malformed or of the wrong type means the server is broken
+ * or hostile; the blocking calls then kill the connection (DESIGN: protocol
+ * violations fail the connection, never the process) and return -EIO like
+ * every other request on it. Async callbacks run on the I/O thread and only
+ * report -EPROTO there.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fxc.h"
+#include "fxp.h"
+#include "log.h"
+#include "rfs.h"
+
+/* The errno OpenSSH's catch-all SSH2_FX_FAILURE maps to (see fxp.c). */
+#define RFS_FAILURE fxp_status_errno(FX_FAILURE)
+/* Longest READDIR name handed on; Linux allows 255 bytes, so anything near
+ * this is a hostile server, not a real file. */
+#define RFS_NAME_MAX 1023
+/* How many READDIR batches the ENOTEMPTY probe looks at before giving up. */
+#define RFS_PROBE_BATCHES 16
+/* Any of these in VERSION means an OpenSSH sftp-server (or a server that
+ * copies its quirks, such as the reversed SYMLINK arguments). */
+#define RFS_OPENSSH_EXTS (FXC_EXT_POSIX_RENAME | FXC_EXT_STATVFS | \
+			  FXC_EXT_FSTATVFS | FXC_EXT_HARDLINK | FXC_EXT_FSYNC | \
+			  FXC_EXT_LSETSTAT | FXC_EXT_LIMITS | FXC_EXT_EXPAND_PATH)
+
+/* ---- blocking plumbing ---- */
+
+/* The server broke the protocol: fail the whole connection. */
+static int
+rfs_violation(struct fxc *c, int r, const struct fxp_reply *rep)
+{
+	log_error("sftp: malformed or unexpected %s reply (%s); closing the connection",
+		  fxp_type_name(rep->type), strerror(-r));
+	fxc_kill(c);
+	return -EIO;
+}
+
+/* Folds a decoder's verdict: protocol errors kill the link, status errno
+ * values are passed on. */
+static int
+rfs_check(struct fxc *c, int r, const struct fxp_reply *rep)
+{
+	if (r == -EBADMSG || r == -EPROTO)
+		return rfs_violation(c, r, rep);
+	return r;
+}
+
+/* Sends the packet b (already encoded, or enc < 0 when encoding failed) and
+ * waits for the reply. b is always emptied. */
+static int
+rfs_roundtrip(struct fxc *c, int chan, struct wire_buf *b, int enc,
+	      struct fxc_result *res)
+{
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (enc != 0) {
+		wire_buf_free(b);
+		return enc;
+	}
+	r = fxc_call(c, chan, b, res);
+	wire_buf_free(b);
+	return r;
+}
+
+/* A request answered by STATUS. */
+static int
+rfs_do_status(struct fxc *c, int chan, struct wire_buf *b, int enc)
+{
+	struct fxc_result res;
+	int r;
+
+	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0)
+		r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_STATUS), &res.reply);
+	fxc_result_free(&res);
+	return r;
+}
+
+/* A request answered by ATTRS. */
+static int
+rfs_do_attrs(struct fxc *c, int chan, struct wire_buf *b, int enc,
+	     struct fxp_attr *a)
+{
+	struct fxc_result res;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0 &&
+	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_ATTRS), &res.reply)) == 0)
+		r = rfs_check(c, fxp_dec_attrs(&res.reply, a), &res.reply);
+	fxc_result_free(&res);
+	return r;
+}
+
+/* A request answered by HANDLE; h->chan is set to 'chan'. */
+static int
+rfs_do_handle(struct fxc *c, int chan, struct wire_buf *b, int enc,
+	      struct rfs_handle *h)
+{
+	struct fxc_result res;
+	const uint8_t *p;
+	uint32_t n;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0 &&
+	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_HANDLE), &res.reply)) == 0 &&
+	    (r = rfs_check(c, fxp_dec_handle(&res.reply, &p, &n), &res.reply)) == 0) {
+		h->chan = chan;
+		h->len = n;
+		memcpy(h->data, p, n);
+	}
+	fxc_result_free(&res);
+	return r;
+}
+
+/* The first name of a NAME reply, copied (REALPATH, READLINK, the home
+ * extensions). A path longer than PATH_MAX cannot be used here anyway. */
+static int
+rfs_first_name(const struct fxp_reply *rep, char **out)
+{
+	struct fxp_names it;
+	struct fxp_name n;
+	int r;
+
+	if ((r = fxp_names_begin(rep, &it)) != 0)
+		return r;
+	if ((r = fxp_names_next(&it, &n)) != 1)
+		return r == 0 ? -EBADMSG : r;
+	if (n.name_len == 0 || memchr(n.name, '\0', n.name_len) != NULL)
+		return -EBADMSG;
+	if (n.name_len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if ((*out = strndup(n.name, n.name_len)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+rfs_do_name(struct fxc *c, struct wire_buf *b, int enc, char **out)
+{
+	struct fxc_result res;
+	int r;
+
+	*out = NULL;
+	if ((r = rfs_roundtrip(c, -1, b, enc, &res)) == 0 &&
+	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_NAME), &res.reply)) == 0)
+		r = rfs_check(c, rfs_first_name(&res.reply, out), &res.reply);
+	fxc_result_free(&res);
+	return r;
+}
+
+static bool
+rfs_exists(struct fxc *c, const char *path, struct fxp_attr *a)
+{
+	return rfs_lstat(c, path, a) == 0;
+}
+
+static bool
+rfs_is_dir(const struct fxp_attr *a)
+{
+	return (a->flags & FXA_PERMISSIONS) && S_ISDIR(a->perm);
+}
+
+/* ---- attributes ---- */
+
+int
+rfs_stat(struct fxc *c, const char *path, struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_attrs(c, -1, &b, fxp_enc_path(&b, FXP_STAT, path), a);
+}
+
+int
+rfs_lstat(struct fxc *c, const char *path, struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_attrs(c, -1, &b, fxp_enc_path(&b, FXP_LSTAT, path), a);
+}
+
+int
+rfs_fstat(struct fxc *c, const struct rfs_handle *h, struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_attrs(c, h->chan, &b,
+			    fxp_enc_handle(&b, FXP_FSTAT, h->data, h->len), a);
+}
+
+int
+rfs_setstat(struct fxc *c, const char *path, const struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_status(c, -1, &b, fxp_enc_path_attr(&b, FXP_SETSTAT, path, a));
+}
+
+int
+rfs_lsetstat(struct fxc *c, const char *path, const struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	if (!fxc_has(c, FXC_EXT_LSETSTAT))
+		return -EOPNOTSUPP;
+	return rfs_do_status(c, -1, &b, fxp_enc_lsetstat(&b, path, a));
+}
+
+int
+rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_status(c, h->chan, &b,
+			     fxp_enc_fsetstat(&b, h->data, h->len, a));
+}
+
+/* ---- handles ---- */
+
+/* A channel for a new handle when the caller lets us choose: the path's
+ * hash spreads files over the channels without shared counters, and the
+ * same file lands on the same server process each time. */
+static int
+rfs_pick_chan(struct fxc *c, const char *path)
+{
+	int n = fxc_nchannels(c);
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	if (n <= 1)
+		return 0;
+	for (; *path != '\0'; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return (int)(h % (uint32_t)n);
+}
+
+/* OpenSSH answers FAILURE for EEXIST, EISDIR and more: find which. */
+static int
+rfs_open_errno(struct fxc *c, const char *path, uint32_t pflags, int r)
+{
+	struct fxp_attr a;
+
+	if (r != RFS_FAILURE || !rfs_exists(c, path, &a))
+		return r;
+	if ((pflags & (FXF_CREAT | FXF_EXCL)) == (FXF_CREAT | FXF_EXCL))
+		return -EEXIST;
+	if ((pflags & (FXF_WRITE | FXF_APPEND | FXF_TRUNC)) && rfs_is_dir(&a))
+		return -EISDIR;
+	return r;
+}
+
+int
+rfs_open(struct fxc *c, int chan, const char *path, uint32_t pflags,
+	 const struct fxp_attr *a, struct rfs_handle *h)
+{
+	struct wire_buf b = { 0 };
+	int r;
+
+	if (chan < 0 || chan >= fxc_nchannels(c))
+		chan = rfs_pick_chan(c, path);
+	r = rfs_do_handle(c, chan, &b, fxp_enc_open(&b, path, pflags, a), h);
+	return r == 0 ? 0 : rfs_open_errno(c, path, pflags, r);
+}
+
+int
+rfs_opendir(struct fxc *c, const char *path, struct rfs_handle *h)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr a;
+	int r;
+
+	r = rfs_do_handle(c, rfs_pick_chan(c, path), &b,
+			  fxp_enc_path(&b, FXP_OPENDIR, path), h);
+	/* OpenSSH maps ENOTDIR to NO_SUCH_FILE; a readdir caller deserves
+	 * to know the path is there but is not a directory. */
+	if ((r == -ENOENT || r == RFS_FAILURE) && rfs_exists(c, path, &a) &&
+	    (a.flags & FXA_PERMISSIONS) && !rfs_is_dir(&a))
+		return -ENOTDIR;
+	return r;
+}
+
+int
+rfs_close(struct fxc *c, const struct rfs_handle *h)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_status(c, h->chan, &b,
+			     fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len));
+}
+
+/* ---- directories ---- */
+
+/* Hands each safe entry of one NAME batch to fn. Returns the number of
+ * entries in the batch, or fn's negative verdict, or a decode error. */
+static int
+rfs_walk_names(const struct fxp_reply *rep, rfs_dirent_fn *fn, void *arg)
+{
+	char name[RFS_NAME_MAX + 1];
+	struct fxp_names it;
+	struct fxp_name n;
+	int r, k;
+
+	if ((r = fxp_names_begin(rep, &it)) != 0)
+		return r;
+	while ((r = fxp_names_next(&it, &n)) == 1) {
+		if (!fxp_name_is_safe(n.name, n.name_len) ||
+		    n.name_len > RFS_NAME_MAX) {
+			log_warn("sftp: server sent an unusable directory entry name (%u bytes); skipped",
+				 n.name_len);
+			continue;
+		}
+		memcpy(name, n.name, n.name_len);
+		name[n.name_len] = '\0';
+		if ((k = fn(arg, name, &n.attr)) != 0)
+			return k < 0 ? k : (int)it.done;
+	}
+	return r < 0 ? r : (int)it.count;
+}
+
+int
+rfs_readdir(struct fxc *c, const struct rfs_handle *h, rfs_dirent_fn *fn, void *arg)
+{
+	struct wire_buf b = { 0 };
+	struct fxc_result res;
+	int r;
+
+	r = rfs_roundtrip(c, h->chan, &b,
+			  fxp_enc_handle(&b, FXP_READDIR, h->data, h->len), &res);
+	if (r == 0 && (r = fxp_reply_errno(&res.reply, FXP_NAME)) == 0)
+		r = rfs_walk_names(&res.reply, fn, arg);
+	else if (r == -ENODATA)
+		r = 0;	/* end of directory */
+	/* A malformed batch is a broken server; fn's own errors pass. */
+	if (r == -EBADMSG || r == -EPROTO)
+		r = rfs_violation(c, r, &res.reply);
+	fxc_result_free(&res);
+	return r;
+}
+
+static int
+rfs_count_real(void *arg, const char *name, const struct fxp_attr *a)
+{
+	(void)a;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	*(bool *)arg = true;
+	return 1;	/* one is enough */
+}
+
+/* Whether directory 'path' has an entry other than . and .. (for the
+ * ENOTEMPTY probe). Any error reads as "don't know" (false). */
+static bool
+rfs_dir_has_entries(struct fxc *c, const char *path)
+{
+	struct rfs_handle h;
+	bool found = false;
+	int i, r = 1;
+
+	if (rfs_opendir(c, path, &h) != 0)
+		return false;
+	for (i = 0; i < RFS_PROBE_BATCHES && !found && r > 0; i++)
+		r = rfs_readdir(c, &h, rfs_count_real, &found);
+	(void)rfs_close(c, &h);
+	return found;
+}
+
+int
+rfs_mkdir(struct fxc *c, const char *path, mode_t mode)
+{
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int r;
+
+	r = rfs_do_status(c, -1, &b, fxp_enc_path_attr(&b, FXP_MKDIR, path, &a));
+	if (r == RFS_FAILURE && rfs_exists(c, path, &st))
+		return -EEXIST;
+	return r;
+}
+
+int
+rfs_rmdir(struct fxc *c, const char *path)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int r;
+
+	r = rfs_do_status(c, -1, &b, fxp_enc_path(&b, FXP_RMDIR, path));
+	if (r != RFS_FAILURE || !rfs_exists(c, path, &st))
+		return r;
+	if ((st.flags & FXA_PERMISSIONS) && !rfs_is_dir(&st))
+		return -ENOTDIR;
+	/* Linux says ENOTEMPTY (POSIX allows EEXIST too). */
+	return rfs_dir_has_entries(c, path) ? -ENOTEMPTY : r;
+}
+
+int
+rfs_remove(struct fxc *c, const char *path)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int r;
+
+	r = rfs_do_status(c, -1, &b, fxp_enc_path(&b, FXP_REMOVE, path));
+	/* unlink(2) of a directory is EISDIR on Linux; OpenSSH folds it. */
+	if (r == RFS_FAILURE && rfs_exists(c, path, &st) && rfs_is_dir(&st))
+		return -EISDIR;
+	return r;
+}
+
+/* ---- names ---- */
+
+/* Why a rename between existing objects failed, as rename(2) would say. */
+static int
+rfs_rename_errno(struct fxc *c, const char *from, const char *to, int r)
+{
+	struct fxp_attr fa, ta;
+
+	if (r != RFS_FAILURE || !rfs_exists(c, to, &ta) || !rfs_exists(c, from, &fa))
+		return r;
+	if (rfs_is_dir(&fa) && !rfs_is_dir(&ta))
+		return -ENOTDIR;
+	if (!rfs_is_dir(&fa) && rfs_is_dir(&ta))
+		return -EISDIR;
+	if (rfs_is_dir(&ta) && rfs_dir_has_entries(c, to))
+		return -ENOTEMPTY;
+	return r;
+}
+
+static int
+rfs_plain_rename(struct fxc *c, const char *from, const char *to)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_status(c, -1, &b, fxp_enc_path2(&b, FXP_RENAME, from, to));
+}
+
+/* noreplace: the LSTAT check is not atomic with the rename, but plain
+ * RENAME on OpenSSH moves regular files with link()+unlink(), which does
+ * refuse an existing target atomically; the check covers the rest. */
+int
+rfs_rename(struct fxc *c, const char *from, const char *to, bool noreplace)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int r;
+
+	if (noreplace) {
+		if (rfs_exists(c, to, &st))
+			return -EEXIST;
+		r = rfs_plain_rename(c, from, to);
+		return r == RFS_FAILURE && rfs_exists(c, to, &st) ? -EEXIST : r;
+	}
+	if (!fxc_has(c, FXC_EXT_POSIX_RENAME))
+		/* Without posix-rename an existing 'to' makes the server
+		 * refuse; we report that rather than emulate a non-atomic
+		 * remove-then-rename. */
+		return rfs_rename_errno(c, from, to, rfs_plain_rename(c, from, to));
+	r = rfs_do_status(c, -1, &b, fxp_enc_ext_path2(&b,
+			  "posix-rename@openssh.com", from, to));
+	/* Announced but refused (sftp-server -P): the plain request may
+	 * still be allowed. */
+	if (r == -EOPNOTSUPP || r == -EACCES)
+		r = rfs_plain_rename(c, from, to);
+	return rfs_rename_errno(c, from, to, r);
+}
+
+int
+rfs_symlink(struct fxc *c, const char *target, const char *linkpath)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int enc, r;
+
+	/* OpenSSH sends (target, linkpath), reversed from draft-02; servers
+	 * that announce OpenSSH extensions are taken to share the quirk, as
+	 * sshfs and OpenSSH's own client assume. */
+	if (fxc_extensions(c) & RFS_OPENSSH_EXTS)
+		enc = fxp_enc_path2(&b, FXP_SYMLINK, target, linkpath);
+	else
+		enc = fxp_enc_path2(&b, FXP_SYMLINK, linkpath, target);
+	r = rfs_do_status(c, -1, &b, enc);
+	if (r == RFS_FAILURE && rfs_exists(c, linkpath, &st))
+		return -EEXIST;
+	return r;
+}
+
+int
+rfs_readlink(struct fxc *c, const char *path, char **target)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_name(c, &b, fxp_enc_path(&b, FXP_READLINK, path), target);
+}
+
+int
+rfs_link(struct fxc *c, const char *from, const char *to)
+{
+	struct wire_buf b = { 0 };
+	struct fxp_attr st;
+	int r;
+
+	if (!fxc_has(c, FXC_EXT_HARDLINK))
+		return -EOPNOTSUPP;
+	r = rfs_do_status(c, -1, &b, fxp_enc_ext_path2(&b, "hardlink@openssh.com",
+						       from, to));
+	if (r == RFS_FAILURE && rfs_exists(c, to, &st))
+		return -EEXIST;
+	return r;
+}
+
+int
+rfs_realpath(struct fxc *c, const char *path, char **out)
+{
+	struct wire_buf b = { 0 };
+
+	return rfs_do_name(c, &b, fxp_enc_path(&b, FXP_REALPATH, path), out);
+}
+
+int
+rfs_home(struct fxc *c, char **out)
+{
+	struct wire_buf b = { 0 };
+	int r = -EOPNOTSUPP;
+
+	*out = NULL;
+	if (fxc_has(c, FXC_EXT_HOME_DIR))
+		r = rfs_do_name(c, &b, fxp_enc_ext_path(&b, "home-directory", ""), out);
+	if (r != 0 && r != -EIO && fxc_has(c, FXC_EXT_EXPAND_PATH))
+		r = rfs_do_name(c, &b, fxp_enc_ext_path(&b, "expand-path@openssh.com",
+							"~"), out);
+	/* sftp-server starts in the home directory, so "." is home too. */
+	if (r != 0 && r != -EIO)
+		r = rfs_realpath(c, ".", out);
+	return r;
+}
+
+int
+rfs_fsync(struct fxc *c, const struct rfs_handle *h)
+{
+	struct wire_buf b = { 0 };
+
+	if (!fxc_has(c, FXC_EXT_FSYNC))
+		return -EOPNOTSUPP;
+	return rfs_do_status(c, h->chan, &b, fxp_enc_ext_handle(&b,
+			     "fsync@openssh.com", h->data, h->len));
+}
+
+int
+rfs_statvfs(struct fxc *c, const char *path, struct statvfs *st)
+{
+	struct wire_buf b = { 0 };
+	struct fxc_result res;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (!fxc_has(c, FXC_EXT_STATVFS))
+		return -EOPNOTSUPP;
+	r = rfs_roundtrip(c, -1, &b, fxp_enc_ext_path(&b, "statvfs@openssh.com",
+						      path), &res);
+	if (r == 0 &&
+	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_EXTENDED_REPLY), &res.reply)) == 0)
+		r = rfs_check(c, fxp_dec_statvfs(&res.reply, st), &res.reply);
+	fxc_result_free(&res);
+	return r;
+}
+
+int
+rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
+	      uint64_t len, const struct rfs_handle *out, uint64_t off_out)
+{
+	struct wire_buf b = { 0 };
+
+	if (!fxc_has(c, FXC_EXT_COPY_DATA))
+		return -EOPNOTSUPP;
+	/* Handles live in one server process each; two channels are two
+	 * processes, which cannot see each other's handles. */
+	if (in->chan != out->chan)
+		return -EXDEV;
+	return rfs_do_status(c, in->chan, &b, fxp_enc_copy_data(&b, in->data,
+			     in->len, off_in, len, out->data, out->len, off_out));
+}
+
+/* ---- data path: single asynchronous chunks ---- */
+
+struct rfs_actx {
+	rfs_read_fn *rcb;
+	rfs_status_fn *scb;
+	void *arg;
+};
+
+static void
+rfs_read_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct rfs_actx x = *(struct rfs_actx *)arg;
+	const uint8_t *d = NULL;
+	uint32_t n = 0;
+
+	free(arg);
+	if (err == 0 && (err = fxp_reply_errno(rep, FXP_DATA)) == 0)
+		err = fxp_dec_data(rep, &d, &n);
+	if (err == -ENODATA)
+		err = 0;	/* EOF: zero bytes */
+	if (err == -EBADMSG)
+		err = -EPROTO;
+	x.rcb(x.arg, err, err == 0 ? d : NULL, err == 0 ? n : 0);
+}
+
+static void
+rfs_status_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct rfs_actx x = *(struct rfs_actx *)arg;
+
+	free(arg);
+	if (err == 0)
+		err = fxp_reply_errno(rep, FXP_STATUS);
+	if (err == -EBADMSG)
+		err = -EPROTO;
+	x.scb(x.arg, err);
+}
+
+/* Submits an encoded packet with a heap context for the callback. */
+static int
+rfs_submit_ctx(struct fxc *c, int chan, struct wire_buf *b, int enc,
+	       fxc_done_fn *done, const struct rfs_actx *ctx)
+{
+	struct rfs_actx *x;
+	int r;
+
+	if (enc != 0) {
+		wire_buf_free(b);
+		return enc;
+	}
+	if ((x = malloc(sizeof(*x))) == NULL) {
+		wire_buf_free(b);
+		return -ENOMEM;
+	}
+	*x = *ctx;
+	r = fxc_submit(c, chan, b, done, x);
+	wire_buf_free(b);
+	if (r != 0)
+		free(x);	/* done will not be called */
+	return r;
+}
+
+int
+rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
+	       uint32_t len, rfs_read_fn *cb, void *arg)
+{
+	const struct rfs_actx ctx = { .rcb = cb, .arg = arg };
+	struct wire_buf b = { 0 };
+
+	return rfs_submit_ctx(c, h->chan, &b,
+			      fxp_enc_read(&b, h->data, h->len, off, len),
+			      rfs_read_done, &ctx);
+}
+
+int
+rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
+		const void *data, uint32_t len, rfs_status_fn *cb, void *arg)
+{
+	const struct rfs_actx ctx = { .scb = cb, .arg = arg };
+	struct wire_buf b = { 0 };
+
+	return rfs_submit_ctx(c, h->chan, &b,
+			      fxp_enc_write(&b, h->data, h->len, off, data, len),
+			      rfs_status_done, &ctx);
+}
+
+/* ---- data path: many chunks in flight, one waiter ---- */
+
+/* A blocking multi-chunk transfer. The caller's thread submits every
+ * chunk, then sleeps until 'pending' reaches zero; callbacks run on the
+ * I/O thread. */
+struct rfs_job {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned pending;		/* protected by lock */
+	struct fxc *c;
+	const struct rfs_handle *h;
+	uint8_t *rbuf;			/* rfs_read: the caller's buffer */
+	const uint8_t *wbuf;		/* rfs_write: the caller's data */
+	uint64_t off0;			/* file offset of rbuf[0] / wbuf[0] */
+};
+
+struct rfs_chunk {
+	struct rfs_job *job;
+	uint64_t off;			/* file offset of this chunk */
+	uint32_t len;
+	uint32_t got;			/* bytes read so far (reads) */
+	int err;
+	bool eof;
+	bool zero_seen;			/* the last DATA was empty */
+};
+
+static void
+rfs_job_init(struct rfs_job *job, struct fxc *c, const struct rfs_handle *h,
+	     uint64_t off0, unsigned pending)
+{
+	memset(job, 0, sizeof(*job));
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->cond, NULL);
+	job->c = c;
+	job->h = h;
+	job->off0 = off0;
+	job->pending = pending;
+}
+
+/* One chunk finished (any thread). After the unlock the waiter may free
+ * everything, so nothing is touched after it. */
+static void
+rfs_chunk_finish(struct rfs_chunk *ck, int err)
+{
+	struct rfs_job *job = ck->job;
+
+	ck->err = err;
+	pthread_mutex_lock(&job->lock);
+	if (--job->pending == 0)
+		pthread_cond_signal(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+}
+
+static void
+rfs_job_wait(struct rfs_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	while (job->pending > 0)
+		pthread_cond_wait(&job->cond, &job->lock);
+	pthread_mutex_unlock(&job->lock);
+	pthread_cond_destroy(&job->cond);
+	pthread_mutex_destroy(&job->lock);
+}
+
+static void rfs_rchunk_done(void *arg, int err, const struct fxp_reply *rep);
+
+/* (Re)requests what is still missing of a read chunk. */
+static int
+rfs_rchunk_submit(struct rfs_chunk *ck)
+{
+	const struct rfs_handle *h = ck->job->h;
+	struct wire_buf b = { 0 };
+	int r;
+
+	if ((r = fxp_enc_read(&b, h->data, h->len, ck->off + ck->got,
+			      ck->len - ck->got)) != 0)
+		return r;
+	r = fxc_submit(ck->job->c, h->chan, &b, rfs_rchunk_done, ck);
+	wire_buf_free(&b);
+	return r;
+}
+
+/* Stores DATA for a chunk. Returns 1 when the chunk needs another request,
+ * 0 when it is complete, or a negative errno. */
+static int
+rfs_rchunk_data(struct rfs_chunk *ck, const struct fxp_reply *rep)
+{
+	const uint8_t *d;
+	uint32_t n;
+	int r;
+
+	if ((r = fxp_dec_data(rep, &d, &n)) != 0)
+		return -EPROTO;
+	if (n > ck->len - ck->got)
+		return -EPROTO;	/* more than we asked for */
+	if (n == 0) {
+		/* One empty DATA may be a quirk; two in a row never end. */
+		if (ck->zero_seen)
+			return -EPROTO;
+		ck->zero_seen = true;
+		return 1;
+	}
+	ck->zero_seen = false;
+	memcpy(ck->job->rbuf + (ck->off - ck->job->off0) + ck->got, d, n);
+	ck->got += n;
+	return ck->got < ck->len;	/* short read: ask for the rest */
+}
+
+static void
+rfs_rchunk_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct rfs_chunk *ck = arg;
+	int r;
+
+	if (err != 0) {
+		rfs_chunk_finish(ck, err);
+		return;
+	}
+	if ((r = fxp_reply_errno(rep, FXP_DATA)) == 0)
+		r = rfs_rchunk_data(ck, rep);
+	else if (r == -ENODATA) {
+		ck->eof = true;
+		r = 0;
+	} else if (r == -EBADMSG)
+		r = -EPROTO;
+	if (r == 1 && (r = rfs_rchunk_submit(ck)) == 0)
+		return;	/* the next reply finishes it */
+	rfs_chunk_finish(ck, r);
+}
+
+/* Splits [off, off+len) into chunks of at most 'max' bytes. */
+static struct rfs_chunk *
+rfs_chunks(struct rfs_job *job, uint64_t off, size_t len, uint32_t max,
+	   size_t *nout)
+{
+	size_t n = (len + max - 1) / max, i;
+	struct rfs_chunk *cks;
+
+	if ((cks = calloc(n, sizeof(*cks))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		cks[i].job = job;
+		cks[i].off = off + (uint64_t)i * max;
+		cks[i].len = (uint32_t)(len - i * (size_t)max < max ?
+					len - i * (size_t)max : max);
+	}
+	*nout = n;
+	return cks;
+}
+
+static uint32_t
+rfs_io_size(uint32_t v)
+{
+	return v != 0 ? v : FXP_DEFAULT_IO_SIZE;
+}
+
+ssize_t
+rfs_read(struct fxc *c, const struct rfs_handle *h, uint64_t off, void *buf, size_t len)
+{
+	struct rfs_chunk *cks;
+	struct rfs_job job;
+	size_t n, i;
+	ssize_t total = 0;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	rfs_job_init(&job, c, h, off, 0);
+	job.rbuf = buf;
+	if ((cks = rfs_chunks(&job, off, len, rfs_io_size(fxc_max_read(c)), &n)) == NULL) {
+		rfs_job_wait(&job);
+		return -ENOMEM;
+	}
+	job.pending = (unsigned)n;	/* before the first callback can run */
+	for (i = 0; i < n; i++)
+		if ((r = rfs_rchunk_submit(&cks[i])) != 0)
+			rfs_chunk_finish(&cks[i], r);
+	rfs_job_wait(&job);
+	/* Bytes count only up to the first chunk that ended early: what
+	 * follows a hole is not part of a contiguous read. An error before
+	 * EOF fails the read, since a short count would look like EOF. */
+	for (i = 0; i < n; i++) {
+		if (cks[i].err != 0) {
+			total = cks[i].err;
+			break;
+		}
+		total += cks[i].got;
+		if (cks[i].got < cks[i].len)
+			break;
+	}
+	free(cks);
+	return total;
+}
+
+static void
+rfs_wchunk_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct rfs_chunk *ck = arg;
+
+	if (err == 0 && (err = fxp_reply_errno(rep, FXP_STATUS)) == -EBADMSG)
+		err = -EPROTO;
+	rfs_chunk_finish(ck, err);
+}
+
+static int
+rfs_wchunk_submit(struct rfs_chunk *ck)
+{
+	const struct rfs_handle *h = ck->job->h;
+	struct wire_buf b = { 0 };
+	int r;
+
+	if ((r = fxp_enc_write(&b, h->data, h->len, ck->off,
+			       ck->job->wbuf + (ck->off - ck->job->off0), ck->len)) != 0)
+		return r;
+	r = fxc_submit(ck->job->c, h->chan, &b, rfs_wchunk_done, ck);
+	wire_buf_free(&b);
+	return r;
+}
+
+ssize_t
+rfs_write(struct fxc *c, const struct rfs_handle *h, uint64_t off, const void *buf, size_t len)
+{
+	struct rfs_chunk *cks;
+	struct rfs_job job;
+	size_t n, i;
+	ssize_t r = 0;
+	int e;
+
+	if (len == 0)
+		return 0;
+	if (len > SSIZE_MAX)
+		return -EINVAL;
+	rfs_job_init(&job, c, h, off, 0);
+	job.wbuf = buf;
+	if ((cks = rfs_chunks(&job, off, len, rfs_io_size(fxc_max_write(c)), &n)) == NULL) {
+		rfs_job_wait(&job);
+		return -ENOMEM;
+	}
+	job.pending = (unsigned)n;
+	for (i = 0; i < n; i++)
+		if ((e = rfs_wchunk_submit(&cks[i])) != 0)
+			rfs_chunk_finish(&cks[i], e);
+	rfs_job_wait(&job);
+	/* The lowest failing offset: the data before it did reach the
+	 * server, but a write reports all or its first error. */
+	for (i = 0; i < n && r == 0; i++)
+		r = cks[i].err;
+	free(cks);
+	return r != 0 ? r : (ssize_t)len;
+}
