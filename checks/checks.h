@@ -1,7 +1,7 @@
 /* checks: the pre-mount checks of Back In Time's sshtools.SSH, run as a
  * plan before a mount goes live (and by `sshmountfs-tool check`).
  *
- * Each check is one function with a typed result (see checks/*.c). A plan
+ * Each check is one function with a typed result (see the checks/ modules). A plan
  * runs them in order and stops at the first failure. A passing plan also
  * leaves the live session the mount will use, so the light plan costs at
  * most about two round trips on top of a plain connect.
@@ -51,6 +51,7 @@ struct chk_result {
 	char hint[512];		/* for people: what to do */
 	double seconds;		/* wall time the check took */
 	int attempts;		/* reachable: tries made */
+	char detail[1024];	/* more lines for people (keys tried, kex text); may be "" */
 };
 
 /* What a passing plan leaves for the mount; the caller owns it. */
@@ -69,6 +70,20 @@ const char *chk_name(enum chk_id id);
  * at the end, as `sshmountfs-tool check` does). */
 int chk_run(const struct opts *o, enum chk_plan plan,
 	    struct chk_result res[CHK_COUNT], struct chk_session *out);
+
+/* "passed", "failed", "skipped", "not-run". */
+const char *chk_outcome_name(enum chk_outcome oc);
+
+/* The id of the check that failed, or -1 when none did. */
+int chk_failed(const struct chk_result res[CHK_COUNT]);
+
+/* Writes res[] as the stable JSON list of `sshmountfs-tool check --json`
+ * (schema in report.h) to f (a FILE *). 0 or -EIO. */
+int chk_report_json(void *f, const struct chk_result res[CHK_COUNT]);
+
+/* Writes one line per check (name, outcome, time, message; hint and detail
+ * indented under a failure) to f (a FILE *). */
+void chk_report_text(void *f, const struct chk_result res[CHK_COUNT]);
 
 /* Closes what a chk_session holds (NULL-safe members). */
 void chk_session_close(struct chk_session *s);

@@ -1,0 +1,443 @@
+/* plan: chk_run() and the session it leaves (checks.h).
+ *
+ * Order (Back In Time's preMountCheck, reference §1, with the folder
+ * before the hard-link test, which works inside it):
+ *   reachable, known host, login, [cipher], [commands], folder, [hardlink]
+ * The SSH connection the checks log in with is the one the mount keeps,
+ * so the light plan costs a plain connect plus the reachability probe and
+ * one round trip of the folder check.
+ *
+ * The commands probe needs an exec channel, which exists only before fxc
+ * takes the connection. The full plan's hard-link test wants the shell's
+ * view after the SFTP link exists, so when a shell answered, the checks'
+ * connection is kept for that and the SFTP engine gets a second one (full
+ * plan only; if the second login fails the test goes without the shell).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "checks.h"
+#include "cipher.h"
+#include "commands.h"
+#include "folder.h"
+#include "hardlink.h"
+#include "hostkey.h"
+#include "login.h"
+#include "reachable.h"
+#include "result.h"
+#include "script.h"
+#include "server_cmd.h"
+#include "sshargv.h"
+#include "sshc.h"
+#include "fxc.h"
+#include "rfs.h"
+
+struct run {
+	const struct opts *o;
+	bool full;
+	struct chk_result *res;
+	struct sshc *conn;	/* ours until fxc takes it */
+	struct sshc *shell;	/* full plan: kept for the hard-link test's exec */
+	struct sshc *engine;	/* the connection fxc owns (borrowed) */
+	struct fxc *fxc;
+	char *root;
+	char *server_cmd;
+	char *found_server;	/* what the probe found */
+	bool have_shell;
+	char who[256];
+};
+
+static void
+fxc_cfg(const struct opts *o, struct fxc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (o->server_alive_interval > 0)
+		cfg->keepalive_ms = (unsigned)o->server_alive_interval * 1000u;
+	if (o->server_alive_count_max > 0)
+		cfg->keepalive_count_max = (unsigned)o->server_alive_count_max;
+	cfg->max_read = o->max_read;
+	cfg->max_write = o->max_write;
+}
+
+static void
+skip(struct run *x, enum chk_id id, const char *why)
+{
+	chk_res_begin(&x->res[id], id);
+	chk_res_skip(&x->res[id], "%s", why);
+}
+
+/* ---- after the SFTP engine runs: root, folder, hard links ---- */
+
+static int
+step_root(struct run *x)
+{
+	char *home = NULL;
+	int r = 0;
+
+	if (chk_root_needs_home(x->o->path))
+		r = rfs_home(x->fxc, &home);
+	if (r < 0) {
+		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
+		chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_HOME,
+				"cannot find the remote home directory for a relative path");
+		snprintf(x->res[CHK_FOLDER].detail, sizeof(x->res[CHK_FOLDER].detail),
+			 "home-directory / REALPATH \".\": %s", strerror(-r));
+		return -1;
+	}
+	r = chk_root_path(home, x->o->path, &x->root);
+	free(home);
+	if (r < 0) {
+		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
+		chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_HOME,
+				"the remote home is not an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+step_sftp_checks(struct run *x)
+{
+	if (step_root(x) < 0)
+		return -1;
+	if (chk_folder(x->fxc, x->root, !x->o->ro, &x->res[CHK_FOLDER]) < 0)
+		return -1;
+	if (!x->full)
+		return 0;
+	if (x->o->disable_hardlink) {
+		skip(x, CHK_HARDLINK, "disable_hardlink: the mount makes no hard links");
+		return 0;
+	}
+	if (x->o->ro) {
+		skip(x, CHK_HARDLINK, "read-only mount: the mount makes no hard links");
+		return 0;
+	}
+	return chk_hardlink(x->fxc, x->root, x->shell, &x->res[CHK_HARDLINK]);
+}
+
+static int
+start_fail(struct run *x, const char *how, const char *err)
+{
+	chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
+	chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_SFTP, "");
+	snprintf(x->res[CHK_FOLDER].msg, sizeof(x->res[CHK_FOLDER].msg),
+		 "cannot start the SFTP server (%s): %s", how, err[0] ? err : "failed");
+	return -1;
+}
+
+/* Takes t (fxc_start owns it on success and failure). */
+static int
+start(struct run *x, struct fxc_transport *t, const char *how)
+{
+	struct fxc_config cfg;
+	char err[512] = "";
+
+	fxc_cfg(x->o, &cfg);
+	if (fxc_start(t, &cfg, &x->fxc, err, sizeof(err)) < 0)
+		return start_fail(x, how, err);
+	return step_sftp_checks(x);
+}
+
+/* ---- transports without SSH ---- */
+
+static void
+skip_ssh_checks(struct run *x, const char *why, bool reach_too)
+{
+	if (reach_too)
+		skip(x, CHK_REACHABLE, why);
+	skip(x, CHK_KNOWN_HOST, why);
+	skip(x, CHK_LOGIN, why);
+	if (x->full) {
+		skip(x, CHK_CIPHER, why);
+		skip(x, CHK_COMMANDS, why);
+	}
+}
+
+static int
+bad_option(struct run *x, const char *fmt, const char *arg)
+{
+	struct chk_result *r = &x->res[CHK_COMMANDS];
+
+	chk_res_begin(r, CHK_COMMANDS);
+	chk_res_fail(r, CHK_CMD_BAD_OPTION, chk_cmd_reason_name(CHK_CMD_BAD_OPTION),
+		     "give the server's path with sftp_server=PATH", fmt, arg);
+	return -1;
+}
+
+static int
+run_command(struct run *x)
+{
+	struct fxc_transport *t = NULL;
+	struct chk_argv av = { 0 };
+	char err[512] = "";
+	int r;
+
+	skip_ssh_checks(x, "ssh_command=: the command makes the connection", true);
+	if (chk_server_needs_probe(x->o))
+		return bad_option(x, "%s with ssh_command= needs sftp_server=PATH "
+				  "(the remote cannot be probed for the server)", "nice/ionice/nocache");
+	r = chk_server_cmd(x->o, NULL, &x->server_cmd);
+	if (r == 0)
+		r = chk_ssh_command_argv(x->o, chk_server_subsystem(x->o), x->server_cmd, &av);
+	if (r < 0)
+		return bad_option(x, "ssh_command=%s cannot be split into words", x->o->ssh_command);
+	r = fxc_transport_cmd(av.v, &t, err, sizeof(err));
+	chk_argv_free(&av);
+	if (r < 0)
+		return start_fail(x, "ssh_command=", err);
+	return start(x, t, "ssh_command=");
+}
+
+static int
+run_direct(struct run *x)
+{
+	struct chk_reach_cfg rc = {
+		.host = x->o->host, .port = x->o->directport, .tries = x->o->reach_tries,
+		.timeout_ms = x->o->reach_timeout_ms, .pause_ms = x->o->reach_pause_ms,
+		.want_banner = false, .keep_fd = true, .what = "sftp server",
+	};
+	struct fxc_transport *t = NULL;
+	int fd = -1;
+
+	skip_ssh_checks(x, "directport=: plain TCP, no SSH", false);
+	if (chk_reachable(&rc, &x->res[CHK_REACHABLE], &fd) < 0)
+		return -1;
+	if (fxc_transport_fds(fd, fd, 0, &t) < 0) {
+		close(fd);
+		return start_fail(x, "directport=", "out of memory");
+	}
+	return start(x, t, "directport=");
+}
+
+/* ---- SSH ---- */
+
+/* A failed sshc_new / sshc_connect, put on the check it belongs to. */
+static int
+conn_fail(struct run *x, const struct sshc_error *e)
+{
+	static const int reach_of[] = {
+		[SSHC_E_DNS] = CHK_REACH_DNS, [SSHC_E_REFUSED] = CHK_REACH_REFUSED,
+		[SSHC_E_TIMEOUT] = CHK_REACH_TIMEOUT, [SSHC_E_NOT_SSH] = CHK_REACH_NOT_SSH,
+		[SSHC_E_CONFIG] = CHK_REACH_CONFIG,
+	};
+	struct chk_result *r = &x->res[CHK_REACHABLE];
+	int attempts = r->attempts, reason = CHK_REACH_SSH, hr;
+
+	if (e->code == SSHC_E_KEX || (e->code == SSHC_E_CONFIG && x->o->ciphers &&
+				      strcasestr(e->msg, "cipher")))
+		return chk_cipher_fail(x->o, e, &x->res[CHK_CIPHER]);
+	if (e->code == SSHC_E_HOSTKEY_UNKNOWN || e->code == SSHC_E_HOSTKEY_CHANGED) {
+		hr = chk_host_reason_of(e);
+		chk_res_begin(&x->res[CHK_KNOWN_HOST], CHK_KNOWN_HOST);
+		chk_res_fail(&x->res[CHK_KNOWN_HOST], hr, chk_host_reason_name(hr), e->hint, "%s", e->msg);
+		return -1;
+	}
+	if ((size_t)e->code < sizeof(reach_of) / sizeof(reach_of[0]) && reach_of[e->code])
+		reason = reach_of[e->code];
+	chk_res_begin(r, CHK_REACHABLE);
+	r->attempts = attempts;
+	chk_res_fail(r, reason, chk_reach_reason_name(reason),
+		     e->hint[0] ? e->hint : "check the host, the port and the ssh options",
+		     "%s", e->msg[0] ? e->msg : "the SSH connection failed");
+	snprintf(r->detail, sizeof(r->detail), "%s", e->detail);
+	return -1;
+}
+
+static int
+step_reach(struct run *x)
+{
+	ssh_session ss = sshc_session(x->conn);
+	struct chk_reach_cfg rc = {
+		.tries = x->o->reach_tries, .timeout_ms = x->o->reach_timeout_ms,
+		.pause_ms = x->o->reach_pause_ms, .want_banner = true,
+	};
+	char jump[256], *host = NULL, *pc = NULL;
+	unsigned int port = 22;
+	int r;
+
+	if (x->o->proxy_jump) {
+		if (chk_parse_jump(x->o->proxy_jump, jump, sizeof(jump), &rc.port) < 0) {
+			skip(x, CHK_REACHABLE, "ProxyJump= not understood; the connect will tell");
+			return 0;
+		}
+		rc.host = jump;
+		rc.what = "jump host";
+		return chk_reachable(&rc, &x->res[CHK_REACHABLE], NULL);
+	}
+	if (x->o->proxy_command || ssh_options_get(ss, SSH_OPTIONS_PROXYCOMMAND, &pc) == SSH_OK) {
+		ssh_string_free_char(pc);
+		skip(x, CHK_REACHABLE, "the connection goes through a ProxyCommand");
+		return 0;
+	}
+	if (ssh_options_get(ss, SSH_OPTIONS_HOST, &host) != SSH_OK)
+		host = NULL;
+	ssh_options_get_port(ss, &port);
+	rc.host = host ? host : x->o->host;
+	rc.port = (int)port;
+	r = chk_reachable(&rc, &x->res[CHK_REACHABLE], NULL);
+	ssh_string_free_char(host);
+	return r;
+}
+
+static void
+set_who(struct run *x)
+{
+	char *user = NULL;
+
+	if (ssh_options_get(sshc_session(x->conn), SSH_OPTIONS_USER, &user) != SSH_OK)
+		user = NULL;
+	snprintf(x->who, sizeof(x->who), "%s@%s", user ? user : "?", x->o->host);
+	ssh_string_free_char(user);
+}
+
+static int
+step_commands(struct run *x)
+{
+	bool need = chk_server_needs_probe(x->o);
+	bool user = x->full && !x->o->check_commands_off;
+	const struct chk_probe_item *srv;
+	struct chk_probe p;
+	char err[256] = "";
+	int r;
+
+	if (!need && !user) {
+		if (x->full)
+			skip(x, CHK_COMMANDS, "check_commands=no");
+		return 0;
+	}
+	if (chk_probe_build(x->o, user, &p, err, sizeof(err)) < 0)
+		return bad_option(x, "%s", err);
+	r = chk_commands(x->conn, &p, &x->res[CHK_COMMANDS], &x->have_shell);
+	srv = chk_probe_server(&p);
+	if (r == 0 && srv && srv->state == CHK_PROBE_OK && srv->detail[0])
+		x->found_server = strdup(srv->detail);
+	chk_probe_free(&p);
+	return r;
+}
+
+static int
+step_server_cmd(struct run *x)
+{
+	const char *sub = chk_server_subsystem(x->o);
+
+	if (sub && strcmp(sub, "sftp") != 0) {
+		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
+		chk_res_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_SFTP,
+			     chk_folder_reason_name(CHK_FOLDER_NO_SFTP),
+			     "give the server's path instead: sftp_server=/path/to/sftp-server",
+			     "sftp_server=%s: only the \"sftp\" subsystem is supported", sub);
+		return -1;
+	}
+	if (chk_server_cmd(x->o, x->found_server, &x->server_cmd) < 0)
+		return bad_option(x, "%s: the remote SFTP server was not found", "nice/ionice/nocache");
+	return 0;
+}
+
+/* Full plan with a shell: keep this connection for the hard-link test's
+ * exec and give the SFTP engine a second one. */
+static void
+step_second_conn(struct run *x)
+{
+	struct sshc *second = NULL;
+	struct sshc_error e;
+
+	if (!x->full || !x->have_shell || x->o->disable_hardlink || x->o->ro)
+		return;
+	memset(&e, 0, sizeof(e));
+	if (sshc_open(x->o, &second, &e) < 0)
+		return;
+	x->shell = x->conn;
+	x->conn = second;
+}
+
+static int
+run_ssh(struct run *x)
+{
+	struct fxc_transport *t = NULL;
+	struct sshc_error e;
+	char err[512] = "";
+
+	memset(&e, 0, sizeof(e));
+	if (sshc_new(x->o, &x->conn, &e) < 0)
+		return conn_fail(x, &e);
+	if (step_reach(x) < 0)
+		return -1;
+	if (sshc_connect(x->conn, &e) < 0)
+		return conn_fail(x, &e);
+	set_who(x);
+	if (chk_known_host(x->conn, &x->res[CHK_KNOWN_HOST]) < 0 ||
+	    chk_login(x->conn, x->who, &x->res[CHK_LOGIN]) < 0)
+		return -1;
+	if (x->full && chk_cipher(x->o, x->conn, &x->res[CHK_CIPHER]) < 0)
+		return -1;
+	if (step_commands(x) < 0 || step_server_cmd(x) < 0)
+		return -1;
+	step_second_conn(x);
+	if (fxc_transport_ssh(x->conn, x->o->channels > 0 ? x->o->channels : 4,
+			      x->server_cmd, &t, err, sizeof(err)) < 0) {
+		x->conn = NULL;
+		return start_fail(x, x->server_cmd ? x->server_cmd : "subsystem sftp", err);
+	}
+	x->engine = x->conn;
+	x->conn = NULL;
+	return start(x, t, x->server_cmd ? x->server_cmd : "subsystem sftp");
+}
+
+/* ---- the contract ---- */
+
+int
+chk_run(const struct opts *o, enum chk_plan plan,
+	struct chk_result res[CHK_COUNT], struct chk_session *out)
+{
+	struct run x = { .o = o, .full = plan == CHK_PLAN_FULL, .res = res };
+	int r;
+
+	for (int i = 0; i < CHK_COUNT; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		res[i].id = (enum chk_id)i;
+		res[i].reason_name = "";
+	}
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!o->host)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (o->ssh_command)
+		r = run_command(&x);
+	else if (o->directport > 0)
+		r = run_direct(&x);
+	else
+		r = run_ssh(&x);
+	if (r == 0 && out) {
+		out->conn = x.engine;
+		out->fxc = x.fxc;
+		out->root = x.root;
+		x.fxc = NULL;
+		x.root = NULL;
+	}
+	fxc_free(x.fxc);
+	sshc_free(x.conn);
+	sshc_free(x.shell);
+	free(x.root);
+	free(x.server_cmd);
+	free(x.found_server);
+	if (chk_failed(res) >= 0)
+		return -1;
+	return r < 0 ? r : 0;
+}
+
+void
+chk_session_close(struct chk_session *s)
+{
+	if (!s)
+		return;
+	fxc_free(s->fxc);	/* closes the connection it owns */
+	free(s->root);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,148 @@
+/* check [user@]host:[path]: the pre-mount checks without mounting (the
+ * seed's preMountCheck(first_run=True)). Prints each check with its outcome
+ * and time; --json prints the stable list documented in checks/report.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "cli.h"
+#include "cmds.h"
+
+#define CMD "check"
+
+/* Exit statuses: 0 all passed; 1 usage; 7 internal error; 10 + the id of
+ * the check that failed (checks.h order). */
+#define CHECK_EXIT_FAILED_BASE 10
+
+static const char help[] =
+	"Usage: " CLI_PROG " check [user@]host:[path] [-p PORT] [-F FILE] [-o OPT,...]\n"
+	"                          [--light] [--json]\n"
+	"Run the pre-mount checks of sshmountfs without mounting: the full plan\n"
+	"(reachable, known-host, login, cipher, commands, hardlink, folder), or\n"
+	"with --light the plan every mount runs (reachable, known-host, login,\n"
+	"folder). The -o options are sshmountfs's (check_commands=a,b,\n"
+	"check_commands=no, nice, ionice, nocache, sftp_server=, Ciphers=, ...).\n"
+	"A missing remote folder is created, as the mount would.\n"
+	"\n"
+	"  -p PORT       SSH port\n"
+	"  -F FILE       ssh config file instead of ~/.ssh/config\n"
+	"  -o OPT,...    sshmountfs options\n"
+	"      --light   only the light plan\n"
+	"      --json    print a JSON list, one object per check:\n"
+	"                {\"check\", \"outcome\" (passed|failed|skipped|not-run),\n"
+	"                 \"reason\", \"message\", \"hint\", \"detail\", \"seconds\",\n"
+	"                 \"attempts\"}\n"
+	"  -h, --help    this text\n"
+	"\n"
+	"Exit status: 0 every check passed (or was skipped), 1 usage, 7 internal\n"
+	"error, 10 reachable, 11 known-host, 12 login, 13 cipher, 14 commands,\n"
+	"15 hardlink, 16 folder failed.\n";
+
+/* host:path into o, with -p/-F/-o applied through cli.c. */
+static int
+build_opts(const struct cli_conn *conn, const char *spec, struct opts *o)
+{
+	struct opts tmp;
+	struct cli_host h = { 0 };
+	char err[OPTS_ERR_LEN] = "";
+	int rc;
+
+	opts_init(&tmp);
+	if (opts_parse_remote(&tmp, spec, err, sizeof(err)) < 0) {
+		opts_free(&tmp);
+		return cli_usage(CMD, "%s: %s", spec, err);
+	}
+	h.user = tmp.user;
+	h.host = tmp.host;
+	rc = cli_conn_opts(CMD, conn, &h, o);
+	if (rc == 0 && tmp.path && tmp.path[0]) {
+		o->path = strdup(tmp.path);
+		if (!o->path) {
+			cli_error(CMD, NULL, "out of memory");
+			rc = CLI_EXIT_LOCAL;
+		}
+	}
+	opts_free(&tmp);
+	return rc;
+}
+
+static int
+run(const struct opts *o, bool light, bool json)
+{
+	struct chk_result res[CHK_COUNT];
+	int r = chk_run(o, light ? CHK_PLAN_LIGHT : CHK_PLAN_FULL, res, NULL);
+	int failed = chk_failed(res);
+
+	if (json)
+		chk_report_json(stdout, res);
+	else
+		chk_report_text(stdout, res);
+	fflush(stdout);
+	if (failed >= 0) {
+		chk_report_failure(res);
+		return CHECK_EXIT_FAILED_BASE + failed;
+	}
+	if (r < 0) {
+		cli_error(CMD, NULL, "the checks could not run: %s", strerror(-r));
+		return CLI_EXIT_LOCAL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+parse_args(int argc, char **argv, struct cli_conn *conn, bool *json, bool *light)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "light", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:F:o:h", lo, NULL)) != -1) {
+		if (c == 'J') {
+			*json = true;
+		} else if (c == 'L') {
+			*light = true;
+		} else if (c == 'h') {
+			cli_help(help);
+			return -1;
+		} else {
+			r = cli_conn_option(CMD, conn, c, optarg);
+			if (r < 0)
+				return CLI_EXIT_USAGE;
+			if (r == 0)
+				return cli_bad_option(CMD, c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage(CMD, optind >= argc ? "which [user@]host:[path]?" :
+				 "one [user@]host:[path] only");
+	return 0;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct cli_conn conn;
+	struct opts o;
+	bool json = false, light = false;
+	int rc;
+
+	cli_conn_init(&conn);
+	opts_init(&o);
+	rc = parse_args(argc, argv, &conn, &json, &light);
+	if (rc == 0)
+		rc = build_opts(&conn, argv[optind], &o);
+	if (rc == 0)
+		rc = run(&o, light, json);
+	opts_free(&o);
+	cli_conn_free(&conn);
+	return rc < 0 ? CLI_EXIT_OK : rc;
+}
