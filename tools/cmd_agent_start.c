@@ -1,0 +1,164 @@
+/* agent-start: the seed's startSshAgent(). BiT trusted SSH_AUTH_SOCK and
+ * SSH_AGENT_PID being set; here an agent counts as running only when it
+ * answers a REQUEST_IDENTITIES on the socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "cmds.h"
+#include "proc.h"
+
+#define CMD "agent-start"
+#define ANSWER_MS 2000
+#define START_MS 10000
+
+static const char help[] =
+	"Usage: " CLI_PROG " agent-start [--fish] [--ssh-agent PROGRAM]\n"
+	"Make sure an ssh-agent answers, and print the lines that point a shell\n"
+	"at it. When the agent named by SSH_AUTH_SOCK answers, its lines are\n"
+	"printed and nothing is started; otherwise ssh-agent is started.\n"
+	"  sh, bash, zsh:  eval \"$(" CLI_PROG " agent-start)\"\n"
+	"  fish:           " CLI_PROG " agent-start --fish | source\n"
+	"\n"
+	"  --fish                  print fish commands (set -gx) instead of sh ones\n"
+	"  --ssh-agent PROGRAM     the ssh-agent to run (default ssh-agent on PATH)\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Exit status: 0 an agent answers, 1 usage, 9 ssh-agent is missing, failed,\n"
+	"or started but does not answer.\n";
+
+static int
+print_var(const char *name, const char *value, bool fish)
+{
+	char q[4200];
+
+	if (cli_shell_quote(value, fish, q, sizeof(q)) < 0)
+		return -ENAMETOOLONG;
+	if (fish)
+		printf("set -gx %s %s;\n", name, q);
+	else
+		printf("%s=%s; export %s;\n", name, q, name);
+	return 0;
+}
+
+static int
+print_vars(const char *sock, const char *pid, bool fish)
+{
+	if (print_var("SSH_AUTH_SOCK", sock, fish) < 0 ||
+	    (pid && print_var("SSH_AGENT_PID", pid, fish) < 0)) {
+		cli_error(CMD, NULL, "the agent's socket path is too long to print");
+		return CLI_EXIT_AGENT;
+	}
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_LOCAL;
+}
+
+static const char *
+why(int rc)
+{
+	return rc == -EPROTO ? "the answer is not an agent's" : strerror(-rc);
+}
+
+/* A fresh agent may still be setting up its socket. */
+static int
+wait_answer(const char *sock)
+{
+	struct agent_ids ids;
+	int rc = -ETIMEDOUT;
+
+	for (int i = 0; i < 20; i++) {
+		rc = agent_list(sock, ANSWER_MS, &ids);
+		if (rc == 0) {
+			agent_ids_free(&ids);
+			return 0;
+		}
+		nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
+	}
+	return rc;
+}
+
+static int
+start_agent(const char *prog, bool fish)
+{
+	char *argv[] = { (char *)prog, "-s", NULL };
+	struct proc_spec spec = { .argv = argv, .pass_fd = -1, .new_session = true,
+				  .timeout_ms = START_MS };
+	struct proc_result res;
+	char *sock = NULL, *pid = NULL;
+	int rc = CLI_EXIT_AGENT, r;
+
+	r = proc_run(&spec, &res);
+	if (r == -ENOENT)
+		cli_error(CMD, "Install OpenSSH's client (Debian: openssh-client) or give "
+			  "--ssh-agent.", "ssh-agent not found (%s)", prog);
+	else if (r < 0)
+		cli_error(CMD, NULL, "cannot run %s: %s", prog, strerror(-r));
+	else if (res.timed_out || res.status != 0)
+		cli_error(CMD, NULL, "%s failed (%s): %s", prog,
+			  res.timed_out ? "no answer within 10 s" : "non-zero exit status",
+			  res.err[0] ? res.err : res.out);
+	else if (agent_parse_output(res.out, &sock, &pid) < 0)
+		cli_error(CMD, NULL, "no SSH_AUTH_SOCK in the output of %s: %s", prog, res.out);
+	else if ((r = wait_answer(sock)) < 0)
+		cli_error(CMD, NULL, "%s started (socket %s) but does not answer: %s", prog,
+			  sock, why(r));
+	else {
+		fprintf(stderr, "%s %s: started ssh-agent%s%s\n", CLI_PROG, CMD,
+			pid ? ", pid " : "", pid ? pid : "");
+		rc = print_vars(sock, pid, fish);
+	}
+	free(sock);
+	free(pid);
+	proc_result_free(&res);
+	return rc;
+}
+
+int
+cmd_agent_start(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "fish", no_argument, NULL, 'f' },
+		{ "ssh-agent", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *prog = "ssh-agent", *sock = getenv("SSH_AUTH_SOCK");
+	struct agent_ids ids;
+	bool fish = false;
+	int c, rc;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			fish = true;
+			break;
+		case 'A':
+			prog = optarg;
+			break;
+		case 'h':
+			return cli_help(help);
+		default:
+			return cli_bad_option(CMD, c, argv);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+	if (sock && *sock) {
+		rc = agent_list(sock, ANSWER_MS, &ids);
+		if (rc == 0) {
+			fprintf(stderr, "%s %s: an agent already answers on %s (%zu key%s)\n",
+				CLI_PROG, CMD, sock, ids.n, ids.n == 1 ? "" : "s");
+			agent_ids_free(&ids);
+			return print_vars(sock, getenv("SSH_AGENT_PID"), fish);
+		}
+		fprintf(stderr, "%s %s: SSH_AUTH_SOCK=%s does not answer (%s); starting "
+			"a new agent\n", CLI_PROG, CMD, sock, why(rc));
+	}
+	return start_agent(prog, fish);
+}

@@ -1,0 +1,104 @@
+/* host-key HOST[:PORT]: the seed's sshHostKey(host, port), which returns
+ * (fingerprint, hashed known_hosts line, key type). Unlike BiT's
+ * ssh-keyscan loop it also takes Ed25519 keys (the server picks its
+ * preferred key unless --type says which). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "hostkey.h"
+#include "remote.h"
+
+#define CMD "host-key"
+
+static const char help[] =
+	"Usage: " CLI_PROG " host-key HOST[:PORT] [OPTIONS]\n"
+	"Fetch the server's host key without logging in (and without looking at\n"
+	"known_hosts), and print three lines:\n"
+	"  1. its fingerprint (SHA256:...)\n"
+	"  2. a known_hosts line for it (HOST, or [HOST]:PORT when PORT is not 22)\n"
+	"  3. its type: ED25519, ECDSA or RSA\n"
+	"HOST may be an ssh_config alias; an IPv6 address with a port is\n"
+	"written [ADDR]:PORT.\n"
+	"\n"
+	"  -H, --hash              hash the host name in the known_hosts line\n"
+	"  -t, --type TYPE         ask for this key type: ed25519, ecdsa or rsa\n"
+	"  -p PORT                 port (default 22 or ssh_config's Port)\n"
+	"  -F FILE                 ssh_config file instead of ~/.ssh/config\n"
+	"  -o OPTION               an sshmountfs/ssh option (repeatable)\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Exit status: 0 printed, 1 usage, 3 the host cannot be reached or is\n"
+	"not an SSH server.\n";
+
+int
+cmd_host_key(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "hash", no_argument, NULL, 'H' },
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_conn conn;
+	struct opts o;
+	struct remote_hostkey k;
+	const char *algos = NULL;
+	char *line = NULL;
+	bool hash = false;
+	int c, rc;
+
+	cli_conn_init(&conn);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":Ht:p:F:o:h", lo, NULL)) != -1) {
+		if ((rc = cli_conn_option(CMD, &conn, c, optarg)) != 0) {
+			if (rc < 0)
+				goto usage;
+			continue;
+		}
+		switch (c) {
+		case 'H':
+			hash = true;
+			break;
+		case 't':
+			algos = remote_hostkey_algos(optarg);
+			if (!algos) {
+				cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
+				goto usage;
+			}
+			break;
+		case 'h':
+			cli_conn_free(&conn);
+			return cli_help(help);
+		default:
+			cli_bad_option(CMD, c, argv);
+			goto usage;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
+		goto usage;
+	}
+	rc = remote_opts(CMD, argv[optind], false, &conn, &o);
+	if (!rc)
+		rc = remote_fetch_hostkey(CMD, &o, algos, &k);
+	opts_free(&o);
+	cli_conn_free(&conn);
+	if (rc)
+		return rc;
+	if (hostkey_format_line(k.name, hash, k.type, k.b64, &line) < 0) {
+		remote_hostkey_free(&k);
+		cli_error(CMD, NULL, "cannot build the known_hosts line");
+		return CLI_EXIT_LOCAL;
+	}
+	printf("%s\n%s\n%s\n", k.sha256, line, k.short_type);
+	free(line);
+	remote_hostkey_free(&k);
+	return CLI_EXIT_OK;
+usage:
+	cli_conn_free(&conn);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,248 @@
+/* known-hosts-add HOST[:PORT]: the seed's writeKnownHostsFile(key), with
+ * what BiT lacked (#117, #1726): [host]:port names, no duplicates (plain or
+ * hashed), an expected fingerprint, and a clear refusal when the file
+ * already holds a different key for the host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "hostkey.h"
+#include "remote.h"
+
+#define CMD "known-hosts-add"
+
+static const char help[] =
+	"Usage: " CLI_PROG " known-hosts-add HOST[:PORT] [OPTIONS]\n"
+	"Fetch the server's host key (without logging in) and append it to\n"
+	"known_hosts as HOST, or [HOST]:PORT when PORT is not 22. Nothing is added\n"
+	"when the file already has this key for this host, as a plain or a hashed\n"
+	"entry. When the file has another key of the same type for the host, or\n"
+	"marks the key @revoked, nothing is written and the exit status is 5.\n"
+	"\n"
+	"  -f, --file FILE         known_hosts file (default: -o UserKnownHostsFile,\n"
+	"                          else ~/.ssh/known_hosts, creating ~/.ssh 0700)\n"
+	"      --fingerprint FP    only add the key when its fingerprint is FP\n"
+	"                          (SHA256:... or MD5:aa:bb:...); otherwise refuse\n"
+	"  -H, --hash              write the host name hashed\n"
+	"  -t, --type TYPE         ask for this key type: ed25519, ecdsa or rsa\n"
+	"  -p PORT, -F FILE, -o OPTION   as for host-key\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Exit status: 0 added or already there, 1 usage, 3 the host cannot be\n"
+	"reached, 5 the key does not match --fingerprint or the file holds another\n"
+	"key for the host, 7 the file cannot be read or written.\n";
+
+struct kha_args {
+	const char *file;
+	const char *fingerprint;
+	const char *algos;
+	bool hash;
+	struct cli_conn conn;
+};
+
+static int
+parse(int argc, char **argv, struct kha_args *a)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "fingerprint", required_argument, NULL, 'P' },
+		{ "hash", no_argument, NULL, 'H' },
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:Ht:p:F:o:h", lo, NULL)) != -1) {
+		if ((rc = cli_conn_option(CMD, &a->conn, c, optarg)) != 0) {
+			if (rc < 0)
+				return CLI_EXIT_USAGE;
+			continue;
+		}
+		switch (c) {
+		case 'f':
+			a->file = optarg;
+			break;
+		case 'P':
+			if (strncmp(optarg, "SHA256:", 7) && strncasecmp(optarg, "MD5:", 4))
+				return cli_usage(CMD, "--fingerprint %s: write it as SHA256:... "
+						 "or MD5:aa:bb:...", optarg);
+			a->fingerprint = optarg;
+			break;
+		case 'H':
+			a->hash = true;
+			break;
+		case 't':
+			if (!(a->algos = remote_hostkey_algos(optarg)))
+				return cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
+			break;
+		case 'h':
+			return -1;
+		default:
+			return cli_bad_option(CMD, c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
+	return 0;
+}
+
+/* SHA256 fingerprints compare exactly (base64 is case-sensitive; a padded
+ * form is accepted); MD5 hex pairs compare without regard to case. */
+static bool
+fingerprint_matches(const char *want, const struct remote_hostkey *k)
+{
+	if (!strncasecmp(want, "MD5:", 4))
+		return !strcasecmp(want, k->md5);
+	return !strncmp(want, k->sha256, strlen(k->sha256)) &&
+	       strspn(want + strlen(k->sha256), "=") == strlen(want + strlen(k->sha256));
+}
+
+static int
+default_file(const struct opts *o, char *buf, size_t len)
+{
+	int rc;
+
+	if (o->known_hosts) {
+		snprintf(buf, len, "%s", o->known_hosts);
+		return 0;
+	}
+	rc = cli_ssh_dir(buf, len, true);
+	if (rc < 0) {
+		cli_error(CMD, "Give the file with --file.", "cannot use ~/.ssh: %s",
+			  rc == -ENOENT ? "no home directory for this user" : strerror(-rc));
+		return CLI_EXIT_LOCAL;
+	}
+	if (strlen(buf) + strlen("/known_hosts") >= len)
+		return CLI_EXIT_LOCAL;
+	strncat(buf, "/known_hosts", len - strlen(buf) - 1);
+	return 0;
+}
+
+static int
+refuse(const char *file, const struct hostkey_scan *sc, const struct remote_hostkey *k)
+{
+	char hint[700];
+
+	if (sc->revoked_line) {
+		cli_error(CMD, "Do not trust this server until you know why.",
+			  "%s line %d marks the host key %s as @revoked", file, sc->revoked_line,
+			  k->sha256);
+		return CLI_EXIT_MISMATCH;
+	}
+	snprintf(hint, sizeof(hint), "If the server's key was changed on purpose, remove "
+		 "line %d of %s and run this again.", sc->changed_line, file);
+	cli_error(CMD, hint, "%s line %d holds another %s key for %s; the server now "
+		  "shows %s (a new key, or someone in the middle)", file, sc->changed_line,
+		  k->type, k->name, k->sha256);
+	return CLI_EXIT_MISMATCH;
+}
+
+static int
+append(int fd, const char *file, bool newline_first, const char *line)
+{
+	size_t n = strlen(line);
+	char *buf = malloc(n + 3);
+	ssize_t w;
+
+	if (!buf)
+		return -ENOMEM;
+	snprintf(buf, n + 3, "%s%s\n", newline_first ? "\n" : "", line);
+	w = write(fd, buf, strlen(buf));
+	if (w != (ssize_t)strlen(buf) || fsync(fd) < 0) {
+		cli_error(CMD, NULL, "cannot write %s: %s", file,
+			  w < 0 ? strerror(errno) : "short write");
+		free(buf);
+		return CLI_EXIT_LOCAL;
+	}
+	free(buf);
+	return 0;
+}
+
+/* Under an exclusive lock: scan, then append unless already there. */
+static int
+update_file(const char *file, const struct remote_hostkey *k, bool hash)
+{
+	struct hostkey_scan sc;
+	FILE *f = NULL;
+	char *line = NULL;
+	int fd, rc;
+
+	fd = open(file, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || !(f = fdopen(dup(fd), "r"))) {
+		cli_error(CMD, NULL, "cannot open %s: %s", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CLI_EXIT_LOCAL;
+	}
+	rc = hostkey_scan(f, k->name, k->type, k->b64, &sc);
+	fclose(f);
+	if (rc < 0) {
+		cli_error(CMD, NULL, "cannot read %s: %s", file, strerror(-rc));
+		rc = CLI_EXIT_LOCAL;
+	} else if (sc.revoked_line || (sc.changed_line && !sc.same_line)) {
+		rc = refuse(file, &sc, k);
+	} else if (sc.same_line) {
+		printf("%s already has the %s key of %s (line %d): %s\n", file, k->short_type,
+		       k->name, sc.same_line, k->sha256);
+	} else if (hostkey_format_line(k->name, hash, k->type, k->b64, &line) < 0) {
+		rc = CLI_EXIT_LOCAL;
+	} else if (!(rc = append(fd, file, sc.ends_without_newline, line))) {
+		printf("Added the %s key of %s to %s: %s\n", k->short_type, k->name, file,
+		       k->sha256);
+	}
+	free(line);
+	close(fd);
+	return rc;
+}
+
+int
+cmd_known_hosts_add(int argc, char **argv)
+{
+	struct kha_args a = { 0 };
+	struct remote_hostkey k = { 0 };
+	struct opts o;
+	char file[4096];
+	int rc;
+
+	cli_conn_init(&a.conn);
+	opts_init(&o);
+	rc = parse(argc, argv, &a);
+	if (rc == -1)
+		rc = cli_help(help);
+	else if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o))) {
+		if (a.file) {
+			free(o.known_hosts);
+			o.known_hosts = strdup(a.file);
+		}
+		/* libssh orders host key algorithms by what this file holds,
+		 * so an existing entry's type is the one we are shown. */
+		rc = default_file(&o, file, sizeof(file));
+		if (!rc)
+			rc = remote_fetch_hostkey(CMD, &o, a.algos, &k);
+	}
+	opts_free(&o);
+	cli_conn_free(&a.conn);
+	if (rc)
+		return rc;
+	if (a.fingerprint && !fingerprint_matches(a.fingerprint, &k)) {
+		cli_error(CMD, "Check the fingerprint with the server's administrator; "
+			  "nothing was written.", "%s shows the %s key %s (%s), not %s",
+			  k.name, k.short_type, k.sha256, k.md5, a.fingerprint);
+		rc = CLI_EXIT_MISMATCH;
+	} else {
+		rc = update_file(file, &k, a.hash);
+	}
+	remote_hostkey_free(&k);
+	return rc;
+}

@@ -1,0 +1,86 @@
+/* random-id: the seed's randomId(size=6, chars=A-Z0-9), from libsodium's
+ * generator through checks/randid (the same code names the checks' temp
+ * files). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "randid.h"
+
+#define CMD "random-id"
+#define MAX_SIZE 4096
+#define MAX_CHARS 256
+
+static const char help[] =
+	"Usage: " CLI_PROG " random-id [--size N] [--chars SET]\n"
+	"Print a random string of N characters drawn uniformly (libsodium's\n"
+	"randombytes_uniform, no modulo bias) from SET.\n"
+	"\n"
+	"  -s, --size N            length, 1-4096 (default 6)\n"
+	"  -c, --chars SET         printable ASCII characters, each at most once,\n"
+	"                          1-95 of them (default A-Z0-9)\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Exit status: 0 printed, 1 usage.\n";
+
+/* A set with repeats would silently weight some characters. */
+static const char *
+check_set(const char *set)
+{
+	if (!*set)
+		return "the set is empty";
+	for (const char *p = set; *p; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return "only printable ASCII characters other than space may be used";
+		if (strchr(p + 1, *p))
+			return "a character is listed twice";
+	}
+	return NULL;
+}
+
+int
+cmd_random_id(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "chars", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *chars = CHK_RANDID_CHARS, *why;
+	unsigned long size = CHK_RANDID_SIZE;
+	char buf[MAX_SIZE + 1];
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:c:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (cli_parse_ulong(optarg, 1, MAX_SIZE, &size) < 0)
+				return cli_usage(CMD, "--size %s: a length from 1 to %d", optarg,
+						 MAX_SIZE);
+			break;
+		case 'c':
+			if ((why = check_set(optarg)))
+				return cli_usage(CMD, "--chars: %s", why);
+			chars = optarg;
+			break;
+		case 'h':
+			return cli_help(help);
+		default:
+			return cli_bad_option(CMD, c, argv);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+	if (strlen(chars) > MAX_CHARS || chk_random_id(buf, sizeof(buf), size, chars) < 0) {
+		cli_error(CMD, NULL, "the random generator is not usable");
+		return CLI_EXIT_LOCAL;
+	}
+	printf("%s\n", buf);
+	return CLI_EXIT_OK;
+}
