@@ -1,0 +1,691 @@
+/* cache: see cache.h.
+ *
+ * One chained hash table keyed by fuse path; an entry carries whichever of
+ * attributes, listing, link target and content stamp are known for that
+ * path, each with its own expiry. Listings are kept sorted by name so a
+ * negative lookup is a binary search.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "path.h"
+
+#define CACHE_DEFAULT_MAX 10000u
+
+struct listing {
+	struct cache_dirent *e;		/* sorted by name */
+	size_t n, cap;
+};
+
+struct centry {
+	struct centry *next;
+	char *path;
+	uint32_t hash;
+	bool has_attr;
+	double attr_exp;
+	struct stat st;
+	struct listing *dir;
+	double dir_exp;
+	char *link;
+	double link_exp;
+	bool has_stamp;
+	off_t stamp_size;
+	struct timespec stamp_mtime;
+};
+
+struct cache {
+	pthread_mutex_t mu;
+	struct cache_config cfg;
+	struct centry **b;
+	size_t nb, n;
+	uint64_t gen;
+};
+
+static double
+mono_now(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+now(const struct cache *c)
+{
+	return c->cfg.now(c->cfg.now_arg);
+}
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static void
+listing_free(struct listing *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->e[i].name);
+	free(l->e);
+	free(l);
+}
+
+static void
+entry_free(struct centry *e)
+{
+	listing_free(e->dir);
+	free(e->link);
+	free(e->path);
+	free(e);
+}
+
+int
+cache_new(const struct cache_config *cfg, struct cache **out)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return -ENOMEM;
+	c->cfg = *cfg;
+	if (c->cfg.now == NULL)
+		c->cfg.now = mono_now;
+	if (c->cfg.max_size == 0)
+		c->cfg.max_size = CACHE_DEFAULT_MAX;
+	c->nb = 256;
+	if ((c->b = calloc(c->nb, sizeof(*c->b))) == NULL) {
+		free(c);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	*out = c;
+	return 0;
+}
+
+static void
+clear_all(struct cache *c, bool keep_stamps)
+{
+	size_t i;
+
+	for (i = 0; i < c->nb; i++) {
+		struct centry **pp = &c->b[i];
+
+		while (*pp) {
+			struct centry *e = *pp;
+
+			if (keep_stamps && e->has_stamp) {
+				e->has_attr = false;
+				listing_free(e->dir);
+				e->dir = NULL;
+				free(e->link);
+				e->link = NULL;
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			entry_free(e);
+			c->n--;
+		}
+	}
+}
+
+void
+cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	clear_all(c, false);
+	free(c->b);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static struct centry *
+find(struct cache *c, const char *path)
+{
+	uint32_t h = hash_str(path);
+	struct centry *e;
+
+	for (e = c->b[h & (c->nb - 1)]; e; e = e->next)
+		if (e->hash == h && strcmp(e->path, path) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+grow(struct cache *c)
+{
+	size_t nb = c->nb * 2, i;
+	struct centry **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return;		/* longer chains, still correct */
+	for (i = 0; i < c->nb; i++) {
+		struct centry *e = c->b[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(c->b);
+	c->b = b;
+	c->nb = nb;
+}
+
+static bool
+entry_live(const struct centry *e, double t)
+{
+	return e->has_stamp || (e->has_attr && e->attr_exp > t) ||
+	       (e->dir && e->dir_exp > t) || (e->link && e->link_exp > t);
+}
+
+/* Over the size limit: drop what has expired, then if still over, all
+ * but the stamps, then everything. */
+static void
+clean(struct cache *c)
+{
+	double t = now(c);
+	size_t i;
+
+	for (i = 0; i < c->nb; i++) {
+		struct centry **pp = &c->b[i];
+
+		while (*pp) {
+			struct centry *e = *pp;
+
+			if (entry_live(e, t)) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			entry_free(e);
+			c->n--;
+		}
+	}
+	if (c->n >= c->cfg.max_size)
+		clear_all(c, true);
+	if (c->n >= c->cfg.max_size)
+		clear_all(c, false);
+}
+
+/* Finds or creates; NULL on allocation failure. */
+static struct centry *
+get(struct cache *c, const char *path)
+{
+	struct centry *e = find(c, path);
+	size_t slot;
+
+	if (e)
+		return e;
+	if (c->n >= c->cfg.max_size)
+		clean(c);
+	if (c->n >= 2 * c->nb)
+		grow(c);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	if ((e->path = strdup(path)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->hash = hash_str(path);
+	slot = e->hash & (c->nb - 1);
+	e->next = c->b[slot];
+	c->b[slot] = e;
+	c->n++;
+	return e;
+}
+
+uint64_t
+cache_gen(struct cache *c)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&c->mu);
+	g = c->gen;
+	pthread_mutex_unlock(&c->mu);
+	return g;
+}
+
+bool
+cache_get_attr(struct cache *c, const char *path, struct stat *st)
+{
+	struct centry *e;
+	bool hit = false;
+
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	e = find(c, path);
+	if (e && e->has_attr && e->attr_exp > now(c)) {
+		*st = e->st;
+		hit = true;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+void
+cache_put_attr(struct cache *c, const char *path, const struct stat *st, uint64_t gen)
+{
+	struct centry *e;
+
+	if (!c->cfg.enabled || c->cfg.stat_timeout <= 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (gen == c->gen && (e = get(c, path)) != NULL) {
+		e->st = *st;
+		e->has_attr = true;
+		e->attr_exp = now(c) + c->cfg.stat_timeout;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Index of name in l, or -(insertion point) - 1. */
+static long
+listing_find(const struct listing *l, const char *name)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(l->e[mid].name, name);
+
+		if (r == 0)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+/* The fresh listing of path's parent, or NULL. */
+static struct listing *
+parent_listing(struct cache *c, const char *path, struct centry **pe)
+{
+	struct centry *e;
+	char *parent;
+
+	*pe = NULL;
+	if (strcmp(path, "/") == 0 || path_parent(path, &parent) < 0)
+		return NULL;
+	e = find(c, parent);
+	free(parent);
+	if (e == NULL || e->dir == NULL)
+		return NULL;
+	*pe = e;
+	if (e->dir_exp <= now(c))
+		return NULL;
+	return e->dir;
+}
+
+bool
+cache_lookup_negative(struct cache *c, const char *path)
+{
+	struct listing *l;
+	struct centry *pe;
+	bool neg = false;
+
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	l = parent_listing(c, path, &pe);
+	if (l && listing_find(l, path_base(path)) < 0)
+		neg = true;
+	pthread_mutex_unlock(&c->mu);
+	return neg;
+}
+
+bool
+cache_get_dir(struct cache *c, const char *dir, cache_dir_fn *fn, void *arg)
+{
+	struct centry *e;
+	bool hit = false;
+	size_t i;
+
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	e = find(c, dir);
+	if (e && e->dir && e->dir_exp > now(c)) {
+		hit = true;
+		for (i = 0; i < e->dir->n; i++)
+			if (fn(arg, e->dir->e[i].name, e->dir->e[i].type))
+				break;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+static int
+dirent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_dirent *)a)->name,
+		      ((const struct cache_dirent *)b)->name);
+}
+
+static struct listing *
+listing_copy(const struct cache_dirent *ents, size_t n)
+{
+	struct listing *l = calloc(1, sizeof(*l));
+	size_t i;
+
+	if (l == NULL)
+		return NULL;
+	l->cap = n ? n : 1;
+	if ((l->e = calloc(l->cap, sizeof(*l->e))) == NULL) {
+		free(l);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if ((l->e[i].name = strdup(ents[i].name)) == NULL) {
+			listing_free(l);
+			return NULL;
+		}
+		l->e[i].type = ents[i].type & S_IFMT;
+		l->n++;
+	}
+	qsort(l->e, l->n, sizeof(*l->e), dirent_cmp);
+	return l;
+}
+
+static void
+set_listing(struct cache *c, struct centry *e, struct listing *l)
+{
+	listing_free(e->dir);
+	e->dir = l;
+	e->dir_exp = now(c) + c->cfg.dir_timeout;
+}
+
+void
+cache_put_dir(struct cache *c, const char *dir, const struct cache_dirent *ents,
+	      size_t n, uint64_t gen)
+{
+	struct listing *l;
+	struct centry *e;
+
+	if (!c->cfg.enabled || c->cfg.dir_timeout <= 0)
+		return;
+	if ((l = listing_copy(ents, n)) == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (gen == c->gen && (e = get(c, dir)) != NULL) {
+		set_listing(c, e, l);
+		l = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	listing_free(l);
+}
+
+bool
+cache_get_link(struct cache *c, const char *path, char **target)
+{
+	struct centry *e;
+	bool hit = false;
+
+	*target = NULL;
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	e = find(c, path);
+	if (e && e->link && e->link_exp > now(c))
+		hit = (*target = strdup(e->link)) != NULL;
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+void
+cache_put_link(struct cache *c, const char *path, const char *target, uint64_t gen)
+{
+	struct centry *e;
+	char *t;
+
+	if (!c->cfg.enabled || c->cfg.link_timeout <= 0)
+		return;
+	if ((t = strdup(target)) == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (gen == c->gen && (e = get(c, path)) != NULL) {
+		free(e->link);
+		e->link = t;
+		e->link_exp = now(c) + c->cfg.link_timeout;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(t);
+}
+
+void
+cache_invalidate_attr(struct cache *c, const char *path)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	if ((e = find(c, path)) != NULL)
+		e->has_attr = false;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Drops every entry at or under path. */
+static void
+drop_tree(struct cache *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->nb; i++) {
+		struct centry **pp = &c->b[i];
+
+		while (*pp) {
+			struct centry *e = *pp;
+
+			if (!path_is_under(e->path, path)) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			entry_free(e);
+			c->n--;
+		}
+	}
+}
+
+static void
+drop_one(struct cache *c, const char *path)
+{
+	struct centry *e = find(c, path);
+
+	if (e == NULL)
+		return;
+	e->has_attr = false;
+	e->has_stamp = false;
+	listing_free(e->dir);
+	e->dir = NULL;
+	free(e->link);
+	e->link = NULL;
+}
+
+/* Adds (or retypes) path's name in its fresh parent listing; drops the
+ * listing when that fails. */
+static void
+listing_add(struct cache *c, const char *path, mode_t type)
+{
+	struct centry *pe;
+	struct listing *l = parent_listing(c, path, &pe);
+	const char *name = path_base(path);
+	long i;
+	size_t at;
+	char *dup;
+
+	if (l == NULL)
+		return;
+	if ((i = listing_find(l, name)) >= 0) {
+		l->e[i].type = type & S_IFMT;
+		return;
+	}
+	at = (size_t)(-i - 1);
+	if (l->n == l->cap) {
+		size_t cap = l->cap * 2;
+		struct cache_dirent *ne = realloc(l->e, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			goto fail;
+		l->e = ne;
+		l->cap = cap;
+	}
+	if ((dup = strdup(name)) == NULL)
+		goto fail;
+	memmove(&l->e[at + 1], &l->e[at], (l->n - at) * sizeof(*l->e));
+	l->e[at].name = dup;
+	l->e[at].type = type & S_IFMT;
+	l->n++;
+	return;
+fail:
+	listing_free(pe->dir);
+	pe->dir = NULL;
+}
+
+static void
+listing_remove(struct cache *c, const char *path)
+{
+	struct centry *pe;
+	struct listing *l = parent_listing(c, path, &pe);
+	long i;
+
+	if (l == NULL || (i = listing_find(l, path_base(path))) < 0)
+		return;
+	free(l->e[i].name);
+	memmove(&l->e[i], &l->e[i + 1], (l->n - (size_t)i - 1) * sizeof(*l->e));
+	l->n--;
+}
+
+void
+cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	drop_one(c, path);
+	listing_add(c, path, type);
+	if (is_new_dir && c->cfg.enabled && c->cfg.dir_timeout > 0 &&
+	    (e = get(c, path)) != NULL) {
+		struct listing *l = listing_copy(NULL, 0);
+
+		if (l)
+			set_listing(c, e, l);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+cache_removed(struct cache *c, const char *path)
+{
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	drop_tree(c, path);
+	listing_remove(c, path);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+cache_renamed(struct cache *c, const char *from, const char *to, mode_t type)
+{
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	drop_tree(c, from);
+	drop_tree(c, to);
+	listing_remove(c, from);
+	listing_add(c, to, type);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+cache_invalidate_tree(struct cache *c, const char *path)
+{
+	struct centry *pe;
+
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	drop_tree(c, path);
+	(void)parent_listing(c, path, &pe);
+	if (pe != NULL) {
+		listing_free(pe->dir);
+		pe->dir = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+cache_stamp_set(struct cache *c, const char *path, const struct stat *st)
+{
+	struct centry *e;
+
+	if (!c->cfg.enabled)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if ((e = get(c, path)) != NULL) {
+		e->has_stamp = true;
+		e->stamp_size = st->st_size;
+		e->stamp_mtime = st->st_mtim;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+bool
+cache_stamp_match(struct cache *c, const char *path, const struct stat *st)
+{
+	struct centry *e;
+	bool m = false;
+
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	e = find(c, path);
+	if (e && e->has_stamp && e->stamp_size == st->st_size &&
+	    e->stamp_mtime.tv_sec == st->st_mtim.tv_sec &&
+	    e->stamp_mtime.tv_nsec == st->st_mtim.tv_nsec)
+		m = true;
+	pthread_mutex_unlock(&c->mu);
+	return m;
+}
+
+void
+cache_stamp_clear(struct cache *c, const char *path)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->mu);
+	if ((e = find(c, path)) != NULL)
+		e->has_stamp = false;
+	pthread_mutex_unlock(&c->mu);
+}
+
+size_t
+cache_size(struct cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->n;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}

@@ -1,0 +1,117 @@
+/* cache: sshfs-style path-keyed caches of attributes, directory listings
+ * and symlink targets, plus the "content stamps" that decide whether the
+ * kernel may keep a file's pages across opens.
+ *
+ * Each kind has its own timeout (cache_stat_timeout, cache_dir_timeout,
+ * cache_link_timeout). Our own operations keep the caches truthful by
+ * invalidating (or, where the outcome is certain, updating) what they touch;
+ * changes made on the server by others show once the timeout has passed.
+ *
+ * Races: a reply that left the server before one of our own changes must
+ * not be cached after it. Callers take cache_gen() before sending a request
+ * and pass it to the put functions; a put is dropped when any invalidation
+ * happened since (a global counter: conservative, never stale).
+ *
+ * A directory listing is complete: while it is fresh, a name missing from it
+ * does not exist (cache_lookup_negative), which saves a round trip per
+ * lookup of a new name (tar, cp -r into a fresh directory).
+ *
+ * Thread: every function may be called from any thread (one mutex).
+ * With cfg.enabled false every get misses and every put is dropped.
+ */
+#ifndef SSHMOUNTFS_FS_CACHE_H
+#define SSHMOUNTFS_FS_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct cache_config {
+	bool enabled;
+	double stat_timeout, dir_timeout, link_timeout;	/* seconds */
+	unsigned max_size;	/* entries before cleaning; 0 = 10000 */
+	/* Monotonic seconds; NULL = CLOCK_MONOTONIC. For tests. */
+	double (*now)(void *arg);
+	void *now_arg;
+};
+
+/* One entry of a directory listing: name and file type (S_IFMT bits). */
+struct cache_dirent {
+	char *name;
+	mode_t type;
+};
+
+struct cache;
+
+/* 0 or -ENOMEM. */
+int cache_new(const struct cache_config *cfg, struct cache **out);
+void cache_free(struct cache *c);	/* NULL-safe */
+
+/* The current invalidation generation (see the race note above). */
+uint64_t cache_gen(struct cache *c);
+
+/* ---- attributes ---- */
+
+/* True and *st filled when a fresh entry exists. */
+bool cache_get_attr(struct cache *c, const char *path, struct stat *st);
+void cache_put_attr(struct cache *c, const char *path, const struct stat *st, uint64_t gen);
+
+/* True when the parent's listing is fresh and has no entry for path's last
+ * component: the path certainly does not exist (within the timeout). */
+bool cache_lookup_negative(struct cache *c, const char *path);
+
+/* ---- directory listings ---- */
+
+/* Calls fn for each entry of a fresh listing of 'dir' (under the lock: fn
+ * must not call back into the cache) and returns true; false on a miss.
+ * fn returns 0 to go on, non-zero to stop. */
+typedef int cache_dir_fn(void *arg, const char *name, mode_t type);
+bool cache_get_dir(struct cache *c, const char *dir, cache_dir_fn *fn, void *arg);
+/* Stores a complete listing (names are copied; "." and ".." must not be in
+ * it). Dropped when gen is stale. */
+void cache_put_dir(struct cache *c, const char *dir, const struct cache_dirent *ents,
+		   size_t n, uint64_t gen);
+
+/* ---- symlinks ---- */
+
+/* A fresh copy of the cached target in *target (caller frees); false on a miss. */
+bool cache_get_link(struct cache *c, const char *path, char **target);
+void cache_put_link(struct cache *c, const char *path, const char *target, uint64_t gen);
+
+/* ---- our own changes ---- */
+
+/* 'path' changed (write, chmod, chown, utimens, truncate): drop its
+ * attributes (its name is unchanged, so the parent listing stays). */
+void cache_invalidate_attr(struct cache *c, const char *path);
+
+/* 'path' was created with file type 'type' (create, mkdir, symlink, link):
+ * drop its entry, add the name to a fresh parent listing (dropping the
+ * listing if that fails). A new directory gets an empty fresh listing when
+ * 'is_new_dir' (mkdir: we know it is empty). */
+void cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir);
+
+/* 'path' and everything under it are gone (unlink, rmdir): drop them and
+ * remove the name from the parent listing. */
+void cache_removed(struct cache *c, const char *path);
+
+/* 'from' became 'to' (rename): drop both subtrees, both parents' listings
+ * are updated (removed from one, added to the other with 'type'). */
+void cache_renamed(struct cache *c, const char *from, const char *to, mode_t type);
+
+/* Drops everything under 'path' (including itself) and the parent's listing. */
+void cache_invalidate_tree(struct cache *c, const char *path);
+
+/* ---- content stamps (keep the kernel's page cache across opens) ---- */
+
+/* Records size and mtime of a file's contents as the kernel will cache them. */
+void cache_stamp_set(struct cache *c, const char *path, const struct stat *st);
+/* True when a stamp exists and matches size and mtime in st. */
+bool cache_stamp_match(struct cache *c, const char *path, const struct stat *st);
+/* Forgets the stamp (the contents changed through us or are unknown). */
+void cache_stamp_clear(struct cache *c, const char *path);
+
+/* Number of entries (tests, -d statistics). */
+size_t cache_size(struct cache *c);
+
+#endif

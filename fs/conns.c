@@ -1,0 +1,84 @@
+/* conns: see conns.h. */
+#include "conns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server_cmd.h"
+#include "sshc.h"
+
+#define CONNS_DEFAULT_CHANNELS 4
+
+/* The engine settings the checks use for theirs (checks/plan.c). */
+static void
+engine_cfg(const struct opts *o, struct fxc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (o->server_alive_interval > 0)
+		cfg->keepalive_ms = (unsigned)o->server_alive_interval * 1000u;
+	if (o->server_alive_count_max > 0)
+		cfg->keepalive_count_max = (unsigned)o->server_alive_count_max;
+	cfg->max_read = o->max_read;
+	cfg->max_write = o->max_write;
+}
+
+static int
+open_one(const struct opts *o, const char *server_cmd, struct fxc **out)
+{
+	struct fxc_transport *t = NULL;
+	struct sshc *conn = NULL;
+	struct fxc_config cfg;
+	struct sshc_error e;
+	char err[512] = "";
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	if ((r = sshc_open(o, &conn, &e)) < 0) {
+		log_warn("max_conns: an extra connection failed: %s", e.msg);
+		sshc_free(conn);
+		return r;
+	}
+	r = fxc_transport_ssh(conn, o->channels > 0 ? o->channels : CONNS_DEFAULT_CHANNELS,
+			      server_cmd, &t, err, sizeof(err));
+	if (r == 0) {
+		engine_cfg(o, &cfg);
+		r = fxc_start(t, &cfg, out, err, sizeof(err));
+	}
+	if (r < 0)
+		log_warn("max_conns: an extra SFTP session failed: %s", err);
+	return r;
+}
+
+int
+conns_open_extra(struct fs_ctx *c, const struct opts *o)
+{
+	char *server_cmd = NULL;
+	int added = 0, i;
+
+	if (o->max_conns <= 1)
+		return 0;
+	if (o->ssh_command || o->directport > 0 || o->password_stdin) {
+		log_info("max_conns=%d: one connection only with ssh_command=, directport= "
+			 "or password_stdin", o->max_conns);
+		return 0;
+	}
+	if (chk_server_needs_probe(o) || chk_server_cmd(o, NULL, &server_cmd) < 0) {
+		log_info("max_conns=%d: one connection only with nice/ionice/nocache "
+			 "unless sftp_server=PATH is given", o->max_conns);
+		return 0;
+	}
+	for (i = 1; i < o->max_conns && i < FS_MAX_CONNS; i++) {
+		struct fxc *fx;
+
+		if (open_one(o, server_cmd, &fx) < 0)
+			break;
+		if (fsctx_add_conn(c, fx) < 0) {
+			fxc_free(fx);
+			break;
+		}
+		added++;
+	}
+	free(server_cmd);
+	return added;
+}

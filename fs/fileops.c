@@ -1,0 +1,293 @@
+/* fileops: see fileops.h. */
+#include "fileops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "log.h"
+#include "rfs.h"
+
+uint32_t
+fileops_pflags(int flags)
+{
+	uint32_t p = 0;
+
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		p = FXF_READ;
+		break;
+	case O_WRONLY:
+		p = FXF_WRITE;
+		break;
+	default:
+		p = FXF_READ | FXF_WRITE;
+		break;
+	}
+	if (flags & O_CREAT)
+		p |= FXF_CREAT;
+	if (flags & O_EXCL)
+		p |= FXF_EXCL;
+	if (flags & O_TRUNC)
+		p |= FXF_TRUNC;
+	/* O_APPEND: see io.h; we write at our own end-of-file offset. */
+	return p;
+}
+
+/* Page-cache policy for this open (fileops.h). */
+static void
+cache_policy(struct fs_ctx *c, const char *path, const struct stat *st,
+	     struct fuse_file_info *fi)
+{
+	if (c->direct_io) {
+		fi->direct_io = 1;
+		return;
+	}
+	if (c->kernel_cache) {
+		fi->keep_cache = 1;
+		return;
+	}
+	if (st == NULL) {
+		cache_stamp_clear(c->cache, path);
+		return;
+	}
+	if (cache_stamp_match(c->cache, path, st))
+		fi->keep_cache = 1;
+	cache_stamp_set(c->cache, path, st);
+}
+
+/* Wraps an opened handle into an io_file registered under path. */
+static int
+attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
+       const char *path, uint64_t size, struct fuse_file_info *fi)
+{
+	struct io_file *f;
+	int r;
+
+	if ((r = io_file_new(fx, h, fi->flags, size, &f)) < 0) {
+		io_close_async(fx, h);
+		return r;
+	}
+	if ((r = ofile_add(&c->files, f, path)) < 0) {
+		io_release(f);
+		return r;
+	}
+	fi->fh = (uintptr_t)f;
+	return 0;
+}
+
+/* The size to seed io with: exact for O_APPEND (FSTAT), else a hint. */
+static int
+open_size(struct fxc *fx, const struct rfs_handle *h, int flags, const struct stat *st,
+	  uint64_t *size)
+{
+	struct fxp_attr a;
+	int r;
+
+	*size = st ? (uint64_t)st->st_size : RA_UNKNOWN_SIZE;
+	if (flags & O_TRUNC) {
+		*size = 0;
+		return 0;
+	}
+	if (!(flags & O_APPEND))
+		return 0;
+	if ((r = rfs_fstat(fx, h, &a)) < 0)
+		return r;
+	*size = (a.flags & FXA_SIZE) ? a.size : 0;
+	return 0;
+}
+
+int
+fileops_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxc *fx = fsctx_pick(c);
+	struct rfs_handle h;
+	struct stat st;
+	bool have_st;
+	uint64_t size;
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	have_st = cache_get_attr(c->cache, path, &st);
+	r = rfs_open(fx, -1, rp, fileops_pflags(fi->flags & ~(O_CREAT | O_EXCL)), NULL, &h);
+	free(rp);
+	if (r < 0)
+		return r;
+	if ((r = open_size(fx, &h, fi->flags, have_st ? &st : NULL, &size)) < 0) {
+		io_close_async(fx, &h);
+		return r;
+	}
+	if (fi->flags & O_TRUNC) {
+		cache_invalidate_attr(c->cache, path);
+		have_st = false;
+	}
+	cache_policy(c, path, have_st ? &st : NULL, fi);
+	return attach(c, fx, &h, path, size, fi);
+}
+
+int
+fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxc *fx = fsctx_pick(c);
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
+	struct rfs_handle h;
+	uint64_t size;
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_open(fx, -1, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h);
+	free(rp);
+	if (r < 0)
+		return r;
+	cache_created(c->cache, path, S_IFREG, false);
+	if ((r = open_size(fx, &h, fi->flags, NULL, &size)) < 0) {
+		io_close_async(fx, &h);
+		return r;
+	}
+	if (fi->flags & O_EXCL)
+		size = 0;
+	cache_policy(c, path, NULL, fi);
+	return attach(c, fx, &h, path, size, fi);
+}
+
+int
+fileops_read(const char *path, char *buf, size_t size, off_t off,
+	     struct fuse_file_info *fi)
+{
+	(void)path;
+	if (off < 0)
+		return -EINVAL;
+	return (int)io_read(fuseapi_file(fi), buf, size, (uint64_t)off);
+}
+
+/* The file's attributes and content stamp are no longer what we cached. */
+static void
+forget_contents(struct fs_ctx *c, struct io_file *f)
+{
+	char *p = ofile_path(&c->files, f);
+
+	if (p) {
+		cache_invalidate_attr(c->cache, p);
+		cache_stamp_clear(c->cache, p);
+		free(p);
+	}
+}
+
+int
+fileops_write(const char *path, const char *buf, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct io_file *f = fuseapi_file(fi);
+
+	(void)path;
+	if (off < 0)
+		return -EINVAL;
+	if (!io_file_wrote(f))
+		forget_contents(fuseapi_ctx(), f);
+	return (int)io_write(f, buf, size, (uint64_t)off);
+}
+
+int
+fileops_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	return io_flush(fuseapi_file(fi));
+}
+
+int
+fileops_release(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct io_file *f = fuseapi_file(fi);
+	char *p;
+	int r;
+
+	(void)path;
+	r = io_flush(f);
+	p = ofile_path(&c->files, f);
+	ofile_remove(&c->files, f);
+	if (p && io_file_wrote(f)) {
+		cache_invalidate_attr(c->cache, p);
+		cache_stamp_clear(c->cache, p);
+	}
+	if (r < 0)
+		log_warn("%s: a write failed and was reported at close: %s",
+			 p ? p : "(unlinked file)", strerror(-r));
+	free(p);
+	io_release(f);
+	return r;
+}
+
+int
+fileops_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	return io_fsync(fuseapi_file(fi));
+}
+
+/* Runs copy-data with both handles on one server process: the output file
+ * is reopened on the input's channel when they differ. */
+static int
+copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
+	  uint64_t off_out, uint64_t n)
+{
+	struct rfs_handle tmp;
+	char *p, *rp = NULL;
+	int r;
+
+	if (in->fxc == out->fxc && in->h.chan == out->h.chan)
+		return rfs_copy_data(in->fxc, &in->h, off_in, n, &out->h, off_out);
+	if ((p = ofile_path(&c->files, out)) == NULL)
+		return -EOPNOTSUPP;	/* unlinked: let the kernel copy */
+	r = fsctx_remote(c, p, &rp);
+	free(p);
+	if (r == 0)
+		r = rfs_open(in->fxc, in->h.chan, rp, FXF_WRITE, NULL, &tmp);
+	free(rp);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EOPNOTSUPP;
+	r = rfs_copy_data(in->fxc, &in->h, off_in, n, &tmp, off_out);
+	io_close_async(in->fxc, &tmp);
+	return r;
+}
+
+ssize_t
+fileops_copy_file_range(const char *path_in, struct fuse_file_info *fi_in,
+			off_t off_in, const char *path_out,
+			struct fuse_file_info *fi_out, off_t off_out,
+			size_t len, int flags)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct io_file *in = fuseapi_file(fi_in), *out = fuseapi_file(fi_out);
+	struct fxp_attr a;
+	uint64_t n;
+	int r;
+
+	(void)path_in;
+	(void)path_out;
+	if (flags != 0 || off_in < 0 || off_out < 0)
+		return -EINVAL;
+	if (!fxc_has(in->fxc, FXC_EXT_COPY_DATA) || !fxc_has(out->fxc, FXC_EXT_COPY_DATA))
+		return -ENOSYS;		/* the kernel falls back to read/write */
+	if ((r = io_flush(in)) < 0 || (r = io_flush(out)) < 0 || (r = io_fstat(in, &a)) < 0)
+		return r;
+	if (!(a.flags & FXA_SIZE) || a.size <= (uint64_t)off_in)
+		return 0;
+	n = a.size - (uint64_t)off_in;
+	if (n > len)
+		n = len;
+	if ((r = copy_data(c, in, (uint64_t)off_in, out, (uint64_t)off_out, n)) < 0)
+		return r;
+	io_note_write(out, (uint64_t)off_out, n);
+	forget_contents(c, out);
+	return (ssize_t)n;
+}

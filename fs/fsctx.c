@@ -1,0 +1,147 @@
+/* fsctx: see fsctx.h. */
+#include "fsctx.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "path.h"
+#include "rfs.h"
+
+int
+fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
+{
+	struct cache_config cc = {
+		.enabled = o->cache,
+		.stat_timeout = o->cache_stat_timeout,
+		.dir_timeout = o->cache_dir_timeout,
+		.link_timeout = o->cache_link_timeout,
+		.max_size = o->cache_max_size,
+	};
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->root = root;
+	atomic_init(&c->next_conn, 0);
+	idmap_init_none(&c->idmap);
+	ofile_init(&c->files);
+	if ((r = cache_new(&cc, &c->cache)) < 0)
+		return r;
+	c->acfg.idmap = &c->idmap;
+	c->acfg.set_uid = o->uid_set;
+	c->acfg.uid = o->uid;
+	c->acfg.set_gid = o->gid_set;
+	c->acfg.gid = o->gid;
+	c->acfg.set_umask = o->umask_set;
+	c->acfg.umask = o->umask;
+	c->follow_symlinks = o->follow_symlinks;
+	c->transform_symlinks = o->transform_symlinks;
+	c->disable_hardlink = o->disable_hardlink;
+	c->default_permissions = o->default_permissions;
+	c->kernel_cache = o->kernel_cache;
+	c->direct_io = o->direct_io;
+	return 0;
+}
+
+int
+fsctx_add_conn(struct fs_ctx *c, struct fxc *fxc)
+{
+	if (c->nconn == FS_MAX_CONNS)
+		return -ENOSPC;
+	c->conn[c->nconn++] = fxc;
+	return 0;
+}
+
+void
+fsctx_destroy(struct fs_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < c->nconn; i++)
+		fxc_free(c->conn[i]);
+	c->nconn = 0;
+	cache_free(c->cache);
+	c->cache = NULL;
+	idmap_free(&c->idmap);
+	ofile_destroy(&c->files);
+	free(c->root);
+	c->root = NULL;
+}
+
+static int
+setup_idmap_user(struct fs_ctx *c, char *err, size_t errlen)
+{
+	struct fxp_attr a;
+	char *home = NULL;
+	int r;
+
+	r = rfs_home(fsctx_meta(c), &home);
+	if (r == 0)
+		r = rfs_stat(fsctx_meta(c), home, &a);
+	if (r == 0 && !(a.flags & FXA_UIDGID))
+		r = -ENODATA;
+	if (r < 0) {
+		snprintf(err, errlen, "idmap=user: cannot find the remote user's ids "
+			 "(stat of the home directory %s: %s)", home ? home : "?",
+			 strerror(-r));
+		free(home);
+		return r;
+	}
+	free(home);
+	idmap_init_user(&c->idmap, a.uid, a.gid, getuid(), getgid());
+	log_debug("idmap=user: remote %u:%u <-> local %u:%u", a.uid, a.gid,
+		  (unsigned)getuid(), (unsigned)getgid());
+	return 0;
+}
+
+int
+fsctx_setup_idmap(struct fs_ctx *c, char *err, size_t errlen)
+{
+	const struct opts *o = c->o;
+	int r = 0;
+
+	switch (o->idmap) {
+	case OPTS_IDMAP_NONE:
+		return 0;
+	case OPTS_IDMAP_USER:
+		return setup_idmap_user(c, err, errlen);
+	case OPTS_IDMAP_FILE:
+		idmap_init_file(&c->idmap, o->nomap == OPTS_NOMAP_ERROR);
+		if (o->uidfile)
+			r = idmap_load_file(&c->idmap, IDMAP_UID, o->uidfile, err, errlen);
+		if (r == 0 && o->gidfile)
+			r = idmap_load_file(&c->idmap, IDMAP_GID, o->gidfile, err, errlen);
+		return r;
+	}
+	return 0;
+}
+
+struct fxc *
+fsctx_meta(struct fs_ctx *c)
+{
+	return c->conn[0];
+}
+
+struct fxc *
+fsctx_pick(struct fs_ctx *c)
+{
+	unsigned i = atomic_fetch_add(&c->next_conn, 1);
+
+	return c->conn[i % (unsigned)c->nconn];
+}
+
+int
+fsctx_remote(struct fs_ctx *c, const char *fpath, char **out)
+{
+	return path_remote(c->root, fpath, out);
+}
+
+int
+fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st)
+{
+	return attr_to_stat(&c->acfg, a, st);
+}

@@ -1,0 +1,65 @@
+/* fsctx: the filesystem's state, owned by main() and handed to libfuse as
+ * private data (fuse_get_context()->private_data in every operation).
+ *
+ * Connections: conn[0] carries path operations; open files are spread
+ * round-robin over conn[0..nconn) (max_conns), each staying on the channel
+ * it was opened on. The remote root is absolute.
+ *
+ * Thread: built before the loop starts, then read-only except for the
+ * parts with their own locks (cache, files, next_conn).
+ */
+#ifndef SSHMOUNTFS_FS_FSCTX_H
+#define SSHMOUNTFS_FS_FSCTX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "attr.h"
+#include "cache.h"
+#include "fxc.h"
+#include "idmap.h"
+#include "ofile.h"
+#include "opts.h"
+
+#define FS_MAX_CONNS 8
+
+struct fs_ctx {
+	const struct opts *o;
+	struct fxc *conn[FS_MAX_CONNS];
+	int nconn;
+	atomic_uint next_conn;
+	char *root;
+	struct cache *cache;
+	struct idmap idmap;
+	struct attr_cfg acfg;
+	struct ofile_table files;
+	bool follow_symlinks, transform_symlinks, disable_hardlink;
+	bool default_permissions, kernel_cache, direct_io;
+};
+
+/* Sets up caches and tables from o. Takes ownership of 'root' (heap) but
+ * not of the connections (fsctx_add_conn). The idmap is set separately
+ * (fsctx_setup_idmap). 0 or -ENOMEM. */
+int fsctx_init(struct fs_ctx *c, const struct opts *o, char *root);
+/* Adds a started engine (ownership passes to c). 0 or -ENOSPC. */
+int fsctx_add_conn(struct fs_ctx *c, struct fxc *fxc);
+/* Frees everything, fxc_free() on each connection. */
+void fsctx_destroy(struct fs_ctx *c);
+
+/* idmap=user needs the remote user's ids: the owner of the remote home
+ * (as sshfs), asked over conn[0]. idmap=file loads uidfile/gidfile.
+ * 0 or a negative errno with err filled. */
+int fsctx_setup_idmap(struct fs_ctx *c, char *err, size_t errlen);
+
+/* The engine for path operations, and the next one for an open. */
+struct fxc *fsctx_meta(struct fs_ctx *c);
+struct fxc *fsctx_pick(struct fs_ctx *c);
+
+/* The remote path of a fuse path (heap). 0 or -ENOMEM. */
+int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
+
+/* Attributes as the kernel sees them (attr_to_stat with our config). */
+int fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st);
+
+#endif

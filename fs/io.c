@@ -1,0 +1,497 @@
+/* io: see io.h.
+ *
+ * Chunk life: a chunk is on its file's list (one reference), has a READ in
+ * flight (one reference) and may have readers waiting for it (one each).
+ * Dropping a chunk takes it off the list; whoever drops the last reference
+ * frees it. All chunk fields are under the file's mutex.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fxp.h"
+#include "wire.h"
+
+struct io_chunk {
+	struct io_chunk *next;
+	struct io_file *f;
+	uint64_t off;
+	uint32_t len;		/* requested */
+	uint32_t got;		/* received so far */
+	uint8_t *data;
+	int refs;
+	bool listed;
+	bool done;
+	bool eof;		/* the server had no more bytes */
+	int err;
+};
+
+struct io_wreq {
+	struct io_file *f;
+	uint32_t len;
+};
+
+int
+io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
+	    struct io_file **out)
+{
+	struct io_file *f = calloc(1, sizeof(*f));
+	int acc = flags & O_ACCMODE;
+	uint32_t chunk;
+
+	*out = NULL;
+	if (f == NULL)
+		return -ENOMEM;
+	f->fxc = c;
+	f->h = *h;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->refs = 1;
+	f->readable = acc == O_RDONLY || acc == O_RDWR;
+	f->writable = acc == O_WRONLY || acc == O_RDWR;
+	f->append = (flags & O_APPEND) != 0;
+	f->size_hint = size;
+	f->append_off = size == RA_UNKNOWN_SIZE ? 0 : size;
+	wb_init(&f->wb, IO_WRITE_LIMIT);
+	chunk = fxc_max_read(c);
+	if (chunk == 0)
+		chunk = FXP_DEFAULT_IO_SIZE;
+	ra_init(&f->ra, chunk, (uint64_t)chunk * IO_MIN_WINDOW_CHUNKS, IO_MAX_WINDOW);
+	*out = f;
+	return 0;
+}
+
+void
+io_file_get(struct io_file *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->refs++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+file_destroy(struct io_file *f)
+{
+	wb_destroy(&f->wb);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f->path);
+	free(f);
+}
+
+void
+io_file_put(struct io_file *f)
+{
+	int left;
+
+	pthread_mutex_lock(&f->mu);
+	left = --f->refs;
+	pthread_mutex_unlock(&f->mu);
+	if (left == 0)
+		file_destroy(f);
+}
+
+/* ---- chunks (caller holds f->mu) ---- */
+
+static void
+chunk_unref(struct io_chunk *k)
+{
+	if (--k->refs == 0) {
+		free(k->data);
+		free(k);
+	}
+}
+
+/* Takes k off the list; the list's reference is now the caller's. */
+static void
+chunk_detach(struct io_file *f, struct io_chunk *k)
+{
+	struct io_chunk **pp;
+
+	for (pp = &f->chunks; *pp; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			k->listed = false;
+			return;
+		}
+	}
+}
+
+static void
+chunk_unlist(struct io_file *f, struct io_chunk *k)
+{
+	chunk_detach(f, k);
+	chunk_unref(k);
+}
+
+static void
+drop_chunks_below(struct io_file *f, uint64_t below)
+{
+	struct io_chunk *k = f->chunks, *next;
+
+	for (; k; k = next) {
+		next = k->next;
+		if (below == UINT64_MAX || k->off + k->len <= below)
+			chunk_unlist(f, k);
+	}
+}
+
+static struct io_chunk *
+chunk_find(struct io_file *f, uint64_t off)
+{
+	struct io_chunk *k;
+
+	for (k = f->chunks; k; k = k->next)
+		if (k->off == off)
+			return k;
+	return NULL;
+}
+
+/* ---- reads ---- */
+
+static void chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t len);
+
+/* Sends the READ for the rest of k (from k->got); called without f->mu.
+ * On failure completes the chunk with the error. */
+static void
+chunk_submit(struct io_file *f, struct io_chunk *k, uint32_t from)
+{
+	int r = rfs_read_async(f->fxc, &f->h, k->off + from, k->len - from,
+			       chunk_read_done, k);
+
+	if (r < 0)
+		chunk_read_done(k, r, NULL, 0);
+}
+
+static void
+chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t len)
+{
+	struct io_chunk *k = arg;
+	struct io_file *f = k->f;
+	bool more = false;
+	uint32_t from = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (err < 0) {
+		k->err = err;
+	} else if (len == 0) {
+		k->eof = true;
+	} else {
+		if (len > k->len - k->got)
+			len = k->len - k->got;	/* a server sending more than asked */
+		memcpy(k->data + k->got, data, len);
+		k->got += len;
+		/* A short reply that is not EOF: ask for the rest. */
+		more = k->got < k->len && k->listed;
+		from = k->got;
+	}
+	if (!more) {
+		k->done = true;
+		pthread_cond_broadcast(&f->cv);
+		chunk_unref(k);
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (more)
+		chunk_submit(f, k, from);
+	else
+		io_file_put(f);
+}
+
+/* Adds a pending chunk at 'off' to the list (caller holds f->mu); NULL on
+ * allocation failure. The caller submits it after unlocking. */
+static struct io_chunk *
+chunk_new(struct io_file *f, uint64_t off)
+{
+	struct io_chunk *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	if ((k->data = malloc(f->ra.chunk)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	k->f = f;
+	k->off = off;
+	k->len = f->ra.chunk;
+	k->refs = 2;		/* the list and the READ */
+	k->listed = true;
+	k->next = f->chunks;
+	f->chunks = k;
+	f->refs++;		/* the READ holds the file */
+	return k;
+}
+
+#define IO_MAX_BATCH 64
+
+/* Creates the missing chunks of [from, to) and sends their READs. */
+static void
+want_chunks(struct io_file *f, uint64_t from, uint64_t to)
+{
+	struct io_chunk *batch[IO_MAX_BATCH];
+	size_t n = 0, i;
+	uint64_t off;
+
+	for (off = from; off < to && n < IO_MAX_BATCH; off += f->ra.chunk) {
+		if (chunk_find(f, off))
+			continue;
+		if ((batch[n] = chunk_new(f, off)) == NULL)
+			break;
+		n++;
+	}
+	pthread_mutex_unlock(&f->mu);
+	for (i = 0; i < n; i++)
+		chunk_submit(f, batch[i], 0);
+	pthread_mutex_lock(&f->mu);
+}
+
+/* Copies what the chunk at 'coff' holds for [off, off+size) into buf.
+ * Returns bytes copied (0 at EOF) or a negative errno; *stop is set when
+ * the chunk ended early (EOF). Caller holds f->mu; may wait. */
+static ssize_t
+copy_from_chunk(struct io_file *f, uint64_t coff, char *buf, uint64_t off,
+		size_t size, bool *stop)
+{
+	struct io_chunk *k = chunk_find(f, coff);
+	uint64_t start, end;
+	ssize_t r;
+
+	if (k == NULL) {
+		want_chunks(f, coff, coff + f->ra.chunk);
+		if ((k = chunk_find(f, coff)) == NULL)
+			return -ENOMEM;
+	}
+	k->refs++;
+	while (!k->done)
+		pthread_cond_wait(&f->cv, &f->mu);
+	start = off > k->off ? off : k->off;
+	end = off + size < k->off + k->got ? off + size : k->off + k->got;
+	if (k->err < 0) {
+		r = k->err;
+		if (k->listed) {	/* a later read asks again */
+			chunk_detach(f, k);
+			k->refs--;	/* the list's; ours keeps it alive */
+		}
+	} else {
+		r = end > start ? (ssize_t)(end - start) : 0;
+		if (r > 0)
+			memcpy(buf + (start - off), k->data + (start - k->off), (size_t)r);
+		*stop = k->got < k->len;
+	}
+	chunk_unref(k);
+	return r;
+}
+
+static ssize_t
+read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
+		const struct ra_plan *p)
+{
+	uint64_t coff, done = 0;
+	bool stop = false;
+
+	drop_chunks_below(f, p->drop_below);
+	want_chunks(f, p->want_from, p->want_to);
+	for (coff = ra_floor(&f->ra, off); done < size && !stop; coff += f->ra.chunk) {
+		ssize_t r = copy_from_chunk(f, coff, buf + done, off + done,
+					    size - (size_t)done, &stop);
+
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		done += (uint64_t)r;
+		if (r == 0)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
+{
+	struct ra_plan p;
+	ssize_t r;
+
+	if (size == 0)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	ra_on_read(&f->ra, off, size, f->wrote ? RA_UNKNOWN_SIZE : f->size_hint, &p);
+	if (p.seq) {
+		r = read_sequential(f, buf, size, off, &p);
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
+	drop_chunks_below(f, UINT64_MAX);
+	pthread_mutex_unlock(&f->mu);
+	return rfs_read(f->fxc, &f->h, off, buf, size);
+}
+
+/* ---- writes ---- */
+
+static void
+write_done(void *arg, int err)
+{
+	struct io_wreq *w = arg;
+	struct io_file *f = w->f;
+
+	wb_done(&f->wb, w->len, err);
+	free(w);
+	io_file_put(f);
+}
+
+/* Sends one piece (len <= max write). */
+static int
+write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
+{
+	struct io_wreq *w;
+	int r;
+
+	if ((r = wb_reserve(&f->wb, len)) < 0)
+		return r;
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		wb_done(&f->wb, len, 0);
+		return -ENOMEM;
+	}
+	w->f = f;
+	w->len = len;
+	io_file_get(f);
+	r = rfs_write_async(f->fxc, &f->h, off, p, len, write_done, w);
+	if (r < 0) {
+		wb_fail(&f->wb, r);
+		write_done(w, r);
+	}
+	return r;
+}
+
+ssize_t
+io_write(struct io_file *f, const char *buf, size_t size, uint64_t off)
+{
+	uint32_t max = fxc_max_write(f->fxc);
+	size_t done = 0;
+	int r;
+
+	if (max == 0)
+		max = FXP_DEFAULT_IO_SIZE;
+	pthread_mutex_lock(&f->mu);
+	if (f->append) {
+		off = f->append_off;
+		f->append_off += size;
+	}
+	pthread_mutex_unlock(&f->mu);
+	io_note_write(f, off, size);
+	while (done < size) {
+		uint32_t n = size - done > max ? max : (uint32_t)(size - done);
+
+		if ((r = write_piece(f, buf + done, n, off + done)) < 0)
+			return r;
+		done += n;
+	}
+	return (ssize_t)size;
+}
+
+int
+io_flush(struct io_file *f)
+{
+	return wb_drain(&f->wb);
+}
+
+int
+io_fsync(struct io_file *f)
+{
+	int r = wb_drain(&f->wb);
+
+	if (r < 0)
+		return r;
+	if (!fxc_has(f->fxc, FXC_EXT_FSYNC))
+		return 0;	/* acknowledged writes are all we can promise */
+	r = rfs_fsync(f->fxc, &f->h);
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
+int
+io_truncate(struct io_file *f, uint64_t size)
+{
+	struct fxp_attr a = { .flags = FXA_SIZE, .size = size };
+	int r;
+
+	pthread_mutex_lock(&f->mu);
+	drop_chunks_below(f, UINT64_MAX);
+	ra_reset(&f->ra);
+	f->wrote = true;
+	pthread_mutex_unlock(&f->mu);
+	r = rfs_fsetstat(f->fxc, &f->h, &a);
+	if (r == 0) {
+		pthread_mutex_lock(&f->mu);
+		f->size_hint = size;
+		f->append_off = size;
+		pthread_mutex_unlock(&f->mu);
+	}
+	return r;
+}
+
+int
+io_fstat(struct io_file *f, struct fxp_attr *a)
+{
+	return rfs_fstat(f->fxc, &f->h, a);
+}
+
+int
+io_setattr(struct io_file *f, const struct fxp_attr *a)
+{
+	return rfs_fsetstat(f->fxc, &f->h, a);
+}
+
+bool
+io_file_wrote(struct io_file *f)
+{
+	bool w;
+
+	pthread_mutex_lock(&f->mu);
+	w = f->wrote;
+	pthread_mutex_unlock(&f->mu);
+	return w;
+}
+
+void
+io_note_write(struct io_file *f, uint64_t off, uint64_t len)
+{
+	pthread_mutex_lock(&f->mu);
+	f->wrote = true;
+	drop_chunks_below(f, UINT64_MAX);
+	ra_reset(&f->ra);
+	if (f->size_hint == RA_UNKNOWN_SIZE || off + len > f->size_hint)
+		f->size_hint = off + len;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+close_done(void *arg, int err, const struct fxp_reply *reply)
+{
+	(void)arg;
+	(void)err;
+	(void)reply;
+}
+
+void
+io_close_async(struct fxc *c, const struct rfs_handle *h)
+{
+	struct wire_buf b;
+
+	wire_buf_init(&b, FXP_MAX_OUT_PACKET);
+	if (fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len) == 0)
+		(void)fxc_submit(c, h->chan, &b, close_done, NULL);
+	wire_buf_free(&b);
+}
+
+int
+io_release(struct io_file *f)
+{
+	int r = wb_drain(&f->wb);
+
+	pthread_mutex_lock(&f->mu);
+	drop_chunks_below(f, UINT64_MAX);
+	pthread_mutex_unlock(&f->mu);
+	io_close_async(f->fxc, &f->h);
+	io_file_put(f);
+	return r;
+}

@@ -1,0 +1,114 @@
+/* io: the data path of one open remote file: pipelined reads with
+ * sequential read-ahead, write-behind, flush/fsync/truncate ordering, and
+ * an asynchronous CLOSE.
+ *
+ * Reads: a sequential stream (readahead.h) is served from a per-handle
+ * cache of aligned chunks, each one SFTP READ of the server's maximum size,
+ * kept requested a window ahead of the reader (2 chunks growing to
+ * IO_MAX_WINDOW). Other reads go straight to the server, split into
+ * pipelined READs by rfs_read().
+ *
+ * Writes: split into WRITEs of the server's maximum size, queued with
+ * rfs_write_async() and answered at once (write-behind, writeback.h). All
+ * requests of a handle travel on its channel, which the server executes in
+ * order, so a later READ, FSTAT or FSETSTAT on the handle sees earlier
+ * WRITEs without waiting for them. A write drops the read-ahead chunks.
+ *
+ * O_APPEND: OpenSSH's FXF_APPEND is not something to rely on across
+ * servers (some ignore it and write at the offset given), so the handle
+ * keeps its own end-of-file offset (the size at open plus what it appended)
+ * and writes there. Appends from other clients in between are not seen.
+ *
+ * Lifetime: io_file_new() gives one reference (the FUSE handle); in-flight
+ * requests hold more. io_release() drains writes, sends CLOSE without
+ * waiting, and drops the FUSE reference; memory goes with the last reply.
+ *
+ * Thread: every function may be called from any FUSE thread concurrently;
+ * callbacks run on fxc's I/O thread and never block.
+ */
+#ifndef SSHMOUNTFS_FS_IO_H
+#define SSHMOUNTFS_FS_IO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fxc.h"
+#include "readahead.h"
+#include "rfs.h"
+#include "writeback.h"
+
+#define IO_MIN_WINDOW_CHUNKS 2
+#define IO_MAX_WINDOW (8u << 20)
+#define IO_WRITE_LIMIT (8u << 20)	/* write-behind bytes in flight per handle */
+
+struct io_chunk;
+
+struct io_file {
+	struct fxc *fxc;
+	struct rfs_handle h;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	bool readable, writable, append;
+	bool wrote;		/* a write went through this handle */
+	uint64_t size_hint;	/* size at open, grown by our writes */
+	uint64_t append_off;	/* next O_APPEND offset */
+	struct wb wb;
+	struct ra_state ra;
+	struct io_chunk *chunks;
+	/* ofile.c's registry: path and links, under the registry's lock */
+	char *path;
+	struct io_file *reg_next, *reg_prev;
+};
+
+/* Wraps an open handle. 'size' is the file size at open (RA_UNKNOWN_SIZE
+ * when unknown); it seeds O_APPEND and bounds read-ahead. flags are the
+ * open(2) flags. 0 or -ENOMEM. */
+int io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
+		struct io_file **out);
+
+void io_file_get(struct io_file *f);
+void io_file_put(struct io_file *f);
+
+/* Returns the bytes read (short only at end of file) or a negative errno. */
+ssize_t io_read(struct io_file *f, char *buf, size_t size, uint64_t off);
+
+/* Queues the write; returns size, or the handle's first write error, or a
+ * negative errno when it could not be queued. */
+ssize_t io_write(struct io_file *f, const char *buf, size_t size, uint64_t off);
+
+/* Waits for the handle's writes; returns their first error or 0. */
+int io_flush(struct io_file *f);
+
+/* io_flush, then fsync@openssh.com when the server has it. */
+int io_fsync(struct io_file *f);
+
+/* FSETSTAT(size) on the handle, ordered after its writes; resets
+ * read-ahead and the O_APPEND offset. */
+int io_truncate(struct io_file *f, uint64_t size);
+
+/* FSTAT on the handle (ordered after its writes). */
+int io_fstat(struct io_file *f, struct fxp_attr *a);
+
+/* FSETSTAT of other attributes on the handle (chmod/chown/utimens). */
+int io_setattr(struct io_file *f, const struct fxp_attr *a);
+
+/* Whether a write (or truncate, or copy) went through the handle. */
+bool io_file_wrote(struct io_file *f);
+
+/* The server changed [off, off+len) behind the handle's back (copy-data
+ * into it): drops read-ahead and counts as a write. */
+void io_note_write(struct io_file *f, uint64_t off, uint64_t len);
+
+/* Drains writes, closes the remote handle asynchronously and drops the
+ * caller's reference. Returns the handle's sticky write error (the kernel
+ * ignores it; callers may log it). */
+int io_release(struct io_file *f);
+
+/* Sends CLOSE for a bare handle without waiting (directories, temporary
+ * handles). Never fails visibly: a dead connection closes everything. */
+void io_close_async(struct fxc *c, const struct rfs_handle *h);
+
+#endif

@@ -1,0 +1,684 @@
+/* meta: see meta.h. */
+#include "meta.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dirload.h"
+#include "io.h"
+#include "log.h"
+#include "path.h"
+#include "rfs.h"
+
+/* ---- helpers ---- */
+
+/* The current fuse path of an operation that may come with a handle only. */
+static char *
+path_of(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
+{
+	struct io_file *f = fuseapi_file(fi);
+
+	if (path)
+		return strdup(path);
+	return f ? ofile_path(&c->files, f) : NULL;
+}
+
+static void
+changed(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
+{
+	char *p = path_of(c, path, fi);
+
+	if (p) {
+		cache_invalidate_attr(c->cache, p);
+		cache_stamp_clear(c->cache, p);
+		free(p);
+	}
+}
+
+/* SETSTAT by path (follows symlinks: for size and mode only). */
+static int
+setstat_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a)
+{
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_setstat(fsctx_meta(c), rp, a);
+	free(rp);
+	return r;
+}
+
+/* Raw attributes of a path (lstat), or of an open handle. */
+static int
+raw_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	  struct fxp_attr *a)
+{
+	struct io_file *f = fuseapi_file(fi);
+	char *rp;
+	int r;
+
+	if (f)
+		return io_fstat(f, a);
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_lstat(fsctx_meta(c), rp, a);
+	free(rp);
+	return r;
+}
+
+/* SETSTAT-family call that never follows a symlink (see meta.h). */
+static int
+set_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	  const struct fxp_attr *a, const struct fxp_attr *cur)
+{
+	struct io_file *f = fuseapi_file(fi);
+	struct fxp_attr lst;
+	char *rp;
+	int r;
+
+	if (f)
+		return io_setattr(f, a);
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	if (fxc_has(fsctx_meta(c), FXC_EXT_LSETSTAT)) {
+		r = rfs_lsetstat(fsctx_meta(c), rp, a);
+	} else {
+		if (cur == NULL && (r = rfs_lstat(fsctx_meta(c), rp, &lst)) == 0)
+			cur = &lst;
+		if (cur && (cur->flags & FXA_PERMISSIONS) && S_ISLNK(cur->perm))
+			r = -EOPNOTSUPP;
+		else if (cur)
+			r = rfs_setstat(fsctx_meta(c), rp, a);
+	}
+	free(rp);
+	return r;
+}
+
+/* ---- getattr ---- */
+
+static int
+stat_remote(struct fs_ctx *c, const char *path, struct stat *st)
+{
+	uint64_t gen = cache_gen(c->cache);
+	struct fxp_attr a;
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	if (c->follow_symlinks) {
+		r = rfs_stat(fsctx_meta(c), rp, &a);
+		if (r == -ENOENT)	/* a dangling link still shows as a link */
+			r = rfs_lstat(fsctx_meta(c), rp, &a);
+	} else {
+		r = rfs_lstat(fsctx_meta(c), rp, &a);
+	}
+	free(rp);
+	if (r < 0)
+		return r;
+	if ((r = fsctx_stat(c, &a, st)) == 0)
+		cache_put_attr(c->cache, path, st, gen);
+	return r;
+}
+
+static int
+stat_file(struct fs_ctx *c, struct io_file *f, struct stat *st)
+{
+	struct fxp_attr a;
+	int r = io_fstat(f, &a);
+
+	return r < 0 ? r : fsctx_stat(c, &a, st);
+}
+
+int
+meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct io_file *f = fuseapi_file(fi);
+	int r;
+
+	if (f) {
+		if (path && !io_file_wrote(f) && cache_get_attr(c->cache, path, st))
+			return 0;
+		return stat_file(c, f, st);
+	}
+	if (path == NULL)
+		return -EIO;
+	if (cache_get_attr(c->cache, path, st))
+		return 0;
+	if ((f = ofile_find(&c->files, path, true)) != NULL) {
+		r = stat_file(c, f, st);
+		io_file_put(f);
+		return r;
+	}
+	if (cache_lookup_negative(c->cache, path))
+		return -ENOENT;
+	return stat_remote(c, path, st);
+}
+
+/* ---- symlinks ---- */
+
+static int
+link_target(struct fs_ctx *c, const char *path, char **t)
+{
+	uint64_t gen;
+	char *rp;
+	int r;
+
+	if (cache_get_link(c->cache, path, t))
+		return 0;
+	gen = cache_gen(c->cache);
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_readlink(fsctx_meta(c), rp, t);
+	free(rp);
+	if (r == 0)
+		cache_put_link(c->cache, path, *t, gen);
+	return r;
+}
+
+int
+meta_readlink(const char *path, char *buf, size_t size)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *t, *rel = NULL;
+	size_t n;
+	int r;
+
+	if (size == 0)
+		return -EINVAL;
+	if ((r = link_target(c, path, &t)) < 0)
+		return r;
+	if (c->transform_symlinks &&
+	    (r = path_symlink_relative(c->root, path, t, &rel)) == 0 && rel) {
+		free(t);
+		t = rel;
+	}
+	n = strlen(t);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	free(t);
+	return r < 0 ? r : 0;
+}
+
+int
+meta_symlink(const char *target, const char *path)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_symlink(fsctx_meta(c), target, rp);
+	free(rp);
+	if (r == 0)
+		cache_created(c->cache, path, S_IFLNK, false);
+	return r;
+}
+
+/* ---- directories ---- */
+
+struct fs_dirent {
+	char *name;
+	struct stat st;
+	bool has_st;
+};
+
+struct fs_dir {
+	struct fs_dirent *e;
+	size_t n, cap;
+};
+
+static void
+dir_free(struct fs_dir *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d);
+}
+
+static struct fs_dirent *
+dir_add(struct fs_dir *d, const char *name)
+{
+	struct fs_dirent *e;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+
+		if ((e = realloc(d->e, cap * sizeof(*e))) == NULL)
+			return NULL;
+		d->e = e;
+		d->cap = cap;
+	}
+	e = &d->e[d->n];
+	memset(e, 0, sizeof(*e));
+	if ((e->name = strdup(name)) == NULL)
+		return NULL;
+	d->n++;
+	return e;
+}
+
+static int
+cached_entry(void *arg, const char *name, mode_t type)
+{
+	struct fs_dirent *e = dir_add(arg, name);
+
+	if (e == NULL)
+		return -ENOMEM;
+	e->st.st_mode = type;
+	return 0;
+}
+
+/* From a fresh cached listing; attributes from the attribute cache. */
+static bool
+dir_from_cache(struct fs_ctx *c, const char *path, struct fs_dir *d)
+{
+	size_t i;
+
+	if (!cache_get_dir(c->cache, path, cached_entry, d))
+		return false;
+	for (i = 0; i < d->n; i++) {
+		char *child;
+
+		if (path_child(path, d->e[i].name, &child) < 0)
+			continue;
+		d->e[i].has_st = cache_get_attr(c->cache, child, &d->e[i].st);
+		free(child);
+	}
+	return true;
+}
+
+struct loadctx {
+	struct fs_ctx *c;
+	struct fs_dir *d;
+};
+
+static int
+loaded_entry(void *arg, const char *name, const struct fxp_attr *a)
+{
+	struct loadctx *l = arg;
+	struct fs_dirent *e = dir_add(l->d, name);
+
+	if (e == NULL)
+		return -ENOMEM;
+	e->has_st = fsctx_stat(l->c, a, &e->st) == 0;
+	if (!(a->flags & FXA_PERMISSIONS))
+		e->has_st = false;
+	if (e->has_st && l->c->follow_symlinks && S_ISLNK(e->st.st_mode)) {
+		e->has_st = false;	/* the kernel must look the target up */
+		e->st.st_mode = 0;
+	}
+	if (!e->has_st)
+		e->st.st_mode &= S_IFMT;
+	return 0;
+}
+
+/* Puts a loaded listing and its attributes into the cache. */
+static void
+dir_to_cache(struct fs_ctx *c, const char *path, const struct fs_dir *d, uint64_t gen)
+{
+	struct cache_dirent *ents = calloc(d->n ? d->n : 1, sizeof(*ents));
+	size_t i;
+
+	if (ents == NULL)
+		return;
+	for (i = 0; i < d->n; i++) {
+		ents[i].name = d->e[i].name;
+		ents[i].type = d->e[i].st.st_mode & S_IFMT;
+	}
+	cache_put_dir(c->cache, path, ents, d->n, gen);
+	free(ents);
+	for (i = 0; i < d->n; i++) {
+		char *child;
+
+		if (!d->e[i].has_st || path_child(path, d->e[i].name, &child) < 0)
+			continue;
+		cache_put_attr(c->cache, child, &d->e[i].st, gen);
+		free(child);
+	}
+}
+
+static int
+dir_from_server(struct fs_ctx *c, const char *path, struct fs_dir *d)
+{
+	struct loadctx l = { c, d };
+	uint64_t gen = cache_gen(c->cache);
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = dirload(fsctx_meta(c), rp, loaded_entry, &l);
+	free(rp);
+	if (r == 0)
+		dir_to_cache(c, path, d, gen);
+	return r;
+}
+
+int
+meta_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fs_dir *d = calloc(1, sizeof(*d));
+	int r = 0;
+
+	if (d == NULL)
+		return -ENOMEM;
+	if (!dir_from_cache(c, path, d)) {
+		size_t i;
+
+		for (i = 0; i < d->n; i++)	/* a partial cached copy */
+			free(d->e[i].name);
+		d->n = 0;
+		r = dir_from_server(c, path, d);
+	}
+	if (r < 0) {
+		dir_free(d);
+		return r;
+	}
+	fi->fh = (uintptr_t)d;
+	return 0;
+}
+
+int
+meta_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+	     struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	size_t i;
+
+	(void)path;
+	/* Offsets are index + 1: libfuse 3.14 keeps readdirplus attributes
+	 * only for entries filled with a non-zero offset. */
+	for (i = off < 0 ? 0 : (size_t)off; i < d->n + 2; i++) {
+		const struct fs_dirent *e;
+		bool plus;
+
+		if (i < 2) {
+			if (filler(buf, i == 0 ? "." : "..", NULL, (off_t)i + 1, 0))
+				break;
+			continue;
+		}
+		e = &d->e[i - 2];
+		plus = (flags & FUSE_READDIR_PLUS) && e->has_st;
+		if (filler(buf, e->name, &e->st, (off_t)i + 1,
+			   plus ? FUSE_FILL_DIR_PLUS : 0))
+			break;
+	}
+	return 0;
+}
+
+int
+meta_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	dir_free((struct fs_dir *)(uintptr_t)fi->fh);
+	return 0;
+}
+
+int
+meta_mkdir(const char *path, mode_t mode)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_mkdir(fsctx_meta(c), rp, mode & 07777);
+	free(rp);
+	if (r == 0)
+		cache_created(c->cache, path, S_IFDIR, true);
+	return r;
+}
+
+/* ---- namespace ---- */
+
+static int
+remove_path(const char *path, bool dir)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = dir ? rfs_rmdir(fsctx_meta(c), rp) : rfs_remove(fsctx_meta(c), rp);
+	free(rp);
+	if (r == 0) {
+		cache_removed(c->cache, path);
+		if (!dir)
+			ofile_unlinked(&c->files, path);
+	}
+	return r;
+}
+
+int
+meta_rmdir(const char *path)
+{
+	return remove_path(path, true);
+}
+
+int
+meta_unlink(const char *path)
+{
+	return remove_path(path, false);
+}
+
+static mode_t
+known_type(struct fs_ctx *c, const char *path)
+{
+	struct stat st;
+
+	return cache_get_attr(c->cache, path, &st) ? st.st_mode & S_IFMT : 0;
+}
+
+int
+meta_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rf = NULL, *rt = NULL;
+	mode_t type;
+	int r;
+
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		return -EINVAL;		/* RENAME_EXCHANGE, RENAME_WHITEOUT */
+	type = known_type(c, from);
+	if ((r = fsctx_remote(c, from, &rf)) == 0 && (r = fsctx_remote(c, to, &rt)) == 0)
+		r = rfs_rename(fsctx_meta(c), rf, rt, (flags & RENAME_NOREPLACE) != 0);
+	free(rf);
+	free(rt);
+	if (r == 0) {
+		cache_renamed(c->cache, from, to, type);
+		if (ofile_rename(&c->files, from, to) < 0)
+			log_warn("rename %s: lost track of open files under it", from);
+	}
+	return r;
+}
+
+int
+meta_link(const char *from, const char *to)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rf = NULL, *rt = NULL;
+	mode_t type;
+	int r;
+
+	if (c->disable_hardlink)
+		return -ENOSYS;
+	type = known_type(c, from);
+	if ((r = fsctx_remote(c, from, &rf)) == 0 && (r = fsctx_remote(c, to, &rt)) == 0)
+		r = rfs_link(fsctx_meta(c), rf, rt);
+	free(rf);
+	free(rt);
+	if (r == -EOPNOTSUPP)
+		return -EPERM;		/* link(2): "does not support hard links" */
+	if (r == 0) {
+		cache_created(c->cache, to, type ? type : S_IFREG, false);
+		cache_invalidate_attr(c->cache, from);
+	}
+	return r;
+}
+
+/* ---- attributes ---- */
+
+int
+meta_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
+	struct io_file *f = fuseapi_file(fi);
+	int r;
+
+	r = f ? io_setattr(f, &a) : setstat_path(c, path, &a);
+	if (r == 0)
+		changed(c, path, fi);
+	return r;
+}
+
+int
+meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxp_attr a = { .flags = FXA_UIDGID }, cur;
+	int r;
+
+	if ((r = raw_attrs(c, path, fi, &cur)) < 0)
+		return r;
+	a.uid = cur.uid;
+	a.gid = cur.gid;
+	if (uid != (uid_t)-1 && (r = idmap_to_remote(&c->idmap, IDMAP_UID, uid, &a.uid)) < 0)
+		return r;
+	if (gid != (gid_t)-1 && (r = idmap_to_remote(&c->idmap, IDMAP_GID, gid, &a.gid)) < 0)
+		return r;
+	if ((r = set_attrs(c, path, fi, &a, &cur)) == 0)
+		changed(c, path, fi);
+	return r;
+}
+
+static uint32_t
+pick_time(const struct timespec *tv, uint32_t now, uint32_t cur)
+{
+	if (tv == NULL || tv->tv_nsec == UTIME_NOW)
+		return now;
+	if (tv->tv_nsec == UTIME_OMIT)
+		return cur;
+	return (uint32_t)tv->tv_sec;
+}
+
+int
+meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxp_attr a = { .flags = FXA_ACMODTIME }, cur = { 0 };
+	uint32_t now = (uint32_t)time(NULL);
+	bool omit = tv && (tv[0].tv_nsec == UTIME_OMIT || tv[1].tv_nsec == UTIME_OMIT);
+	int r;
+
+	if (omit && (r = raw_attrs(c, path, fi, &cur)) < 0)
+		return r;
+	a.atime = pick_time(tv ? &tv[0] : NULL, now, cur.atime);
+	a.mtime = pick_time(tv ? &tv[1] : NULL, now, cur.mtime);
+	if ((r = set_attrs(c, path, fi, &a, omit ? &cur : NULL)) == 0)
+		changed(c, path, fi);
+	return r;
+}
+
+int
+meta_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxp_attr a = { .flags = FXA_SIZE, .size = (uint64_t)size };
+	struct io_file *f = fuseapi_file(fi);
+	int r;
+
+	if (size < 0)
+		return -EINVAL;
+	if (f) {
+		r = io_truncate(f, (uint64_t)size);
+	} else if ((f = ofile_find(&c->files, path, true)) != NULL) {
+		r = io_truncate(f, (uint64_t)size);	/* after its queued writes */
+		io_file_put(f);
+	} else {
+		r = setstat_path(c, path, &a);
+	}
+	if (r == 0)
+		changed(c, path, fi);
+	return r;
+}
+
+/* ---- the rest ---- */
+
+int
+meta_statfs(const char *path, struct statvfs *st)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, path ? path : "/", &rp)) < 0)
+		return r;
+	r = rfs_statvfs(fsctx_meta(c), rp, st);
+	free(rp);
+	if (r != -EOPNOTSUPP)
+		return r;
+	/* No statvfs@openssh.com: large made-up numbers, as sshfs. */
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = st->f_frsize = 4096;
+	st->f_blocks = st->f_bfree = st->f_bavail = 1000ULL * 1024 * 1024 * 1024 / 4096;
+	st->f_files = st->f_ffree = st->f_favail = 1000000000;
+	st->f_namemax = 255;
+	return 0;
+}
+
+#define META_MAX_GROUPS 256
+
+int
+meta_access(const char *path, int mask)
+{
+	struct fuse_context *fc = fuse_get_context();
+	gid_t groups[META_MAX_GROUPS];
+	struct stat st;
+	int r, n;
+
+	if ((r = meta_getattr(path, &st, NULL)) < 0)
+		return r;
+	n = fuse_getgroups(META_MAX_GROUPS, groups);
+	if (n < 0 || n > META_MAX_GROUPS)
+		n = 0;
+	return attr_access(&st, mask, fc->uid, fc->gid, groups, n);
+}
+
+int
+meta_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
+	struct rfs_handle h;
+	char *rp;
+	int r;
+
+	(void)rdev;
+	if (!S_ISREG(mode))
+		return -EPERM;		/* SFTP has no devices, fifos or sockets */
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	r = rfs_open(fsctx_meta(c), -1, rp, FXF_WRITE | FXF_CREAT | FXF_EXCL, &a, &h);
+	free(rp);
+	if (r < 0)
+		return r;
+	io_close_async(fsctx_meta(c), &h);
+	cache_created(c->cache, path, S_IFREG, false);
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* meta: the path operations of the filesystem (libfuse high-level API):
+ * getattr, readlink, directories, namespace changes, attribute changes,
+ * statfs, access, mknod.
+ *
+ * Each returns 0 or a negative errno, as libfuse wants. They run on libfuse
+ * worker threads, block on the server (bounded by fxc's deadlines) and keep
+ * the caches truthful about our own changes (cache.h).
+ *
+ * getattr order: the attribute cache; then, for a path with an open handle
+ * that has written, FSTAT through that handle (ordered after its queued
+ * WRITEs); then a negative answer from a fresh parent listing; then LSTAT
+ * (STAT with follow_symlinks, falling back to LSTAT for dangling links).
+ *
+ * Symlink-safe attribute changes: the kernel only sends chown/utimens for
+ * the inode itself, so with lsetstat@openssh.com they never follow a link;
+ * without it, a symlink gets EOPNOTSUPP rather than changing its target.
+ */
+#ifndef SSHMOUNTFS_FS_META_H
+#define SSHMOUNTFS_FS_META_H
+
+#include "fuseapi.h"
+
+int meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
+int meta_readlink(const char *path, char *buf, size_t size);
+int meta_opendir(const char *path, struct fuse_file_info *fi);
+int meta_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+		 struct fuse_file_info *fi, enum fuse_readdir_flags flags);
+int meta_releasedir(const char *path, struct fuse_file_info *fi);
+int meta_mkdir(const char *path, mode_t mode);
+int meta_rmdir(const char *path);
+int meta_unlink(const char *path);
+int meta_symlink(const char *target, const char *path);
+int meta_rename(const char *from, const char *to, unsigned int flags);
+int meta_link(const char *from, const char *to);
+int meta_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
+int meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi);
+int meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi);
+int meta_truncate(const char *path, off_t size, struct fuse_file_info *fi);
+int meta_statfs(const char *path, struct statvfs *st);
+int meta_access(const char *path, int mask);
+int meta_mknod(const char *path, mode_t mode, dev_t rdev);
+
+#endif

@@ -1,0 +1,52 @@
+/* ofile: the registry of open files by fuse path.
+ *
+ * libfuse runs with nullpath_ok (no path on read/write/release), so the fs
+ * keeps each open file's current path here: renames move it, an unlink
+ * detaches it (the server keeps the open handle usable, so hard_remove is
+ * safe and leaves no .fuse_hidden files behind). Path operations look here
+ * to stay ordered after write-behind: getattr or truncate of a path that has
+ * a handle with writes goes through that handle (FSTAT/FSETSTAT on its
+ * channel), never racing ahead of WRITEs still queued.
+ *
+ * Thread: any; one mutex. Lock order: ofile before a file's own mutex, and
+ * nothing else is taken under the ofile lock except through callbacks.
+ */
+#ifndef SSHMOUNTFS_FS_OFILE_H
+#define SSHMOUNTFS_FS_OFILE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "io.h"
+
+struct ofile_table {
+	pthread_mutex_t mu;
+	struct io_file head;	/* sentinel of a circular list */
+};
+
+void ofile_init(struct ofile_table *t);
+void ofile_destroy(struct ofile_table *t);
+
+/* Registers f under a copy of 'path'. 0 or -ENOMEM. */
+int ofile_add(struct ofile_table *t, struct io_file *f, const char *path);
+/* Unregisters f (idempotent). */
+void ofile_remove(struct ofile_table *t, struct io_file *f);
+
+/* Everything at or under 'from' now lives under 'to'. 0 or -ENOMEM (paths
+ * that could not be moved are detached). */
+int ofile_rename(struct ofile_table *t, const char *from, const char *to);
+/* Files at exactly 'path' lose their path (unlinked while open). */
+void ofile_unlinked(struct ofile_table *t, const char *path);
+
+/* A referenced open file at 'path' (io_file_put when done) that has
+ * written through its handle (when 'writers' is true) or any open file of
+ * the path; NULL when there is none. */
+struct io_file *ofile_find(struct ofile_table *t, const char *path, bool writers);
+
+/* A copy of f's current path, or NULL when unlinked or on ENOMEM. */
+char *ofile_path(struct ofile_table *t, struct io_file *f);
+
+/* Calls fn for every file (under the lock). */
+void ofile_each(struct ofile_table *t, void (*fn)(struct io_file *f, void *arg), void *arg);
+
+#endif

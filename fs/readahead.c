@@ -1,0 +1,88 @@
+/* readahead: see readahead.h. */
+#include "readahead.h"
+
+uint64_t
+ra_floor(const struct ra_state *s, uint64_t off)
+{
+	return off - off % s->chunk;
+}
+
+uint64_t
+ra_ceil(const struct ra_state *s, uint64_t off)
+{
+	uint64_t f = ra_floor(s, off);
+
+	if (f == off)
+		return off;
+	return f > UINT64_MAX - s->chunk ? f : f + s->chunk;
+}
+
+void
+ra_init(struct ra_state *s, uint32_t chunk, uint64_t min_win, uint64_t max_win)
+{
+	s->chunk = chunk ? chunk : 1;
+	s->min_win = ra_ceil(s, min_win ? min_win : s->chunk);
+	s->max_win = ra_ceil(s, max_win);
+	if (s->max_win < s->min_win)
+		s->max_win = s->min_win;
+	ra_reset(s);
+}
+
+void
+ra_reset(struct ra_state *s)
+{
+	s->win = s->min_win;
+	s->next = 0;
+	s->started = false;
+	s->seq = false;
+}
+
+static bool
+is_sequential(const struct ra_state *s, uint64_t off)
+{
+	uint64_t lo;
+
+	if (!s->started)
+		return off == 0;
+	lo = s->next > s->win ? s->next - s->win : 0;
+	return off >= lo && off <= s->next + s->win;
+}
+
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void
+ra_on_read(struct ra_state *s, uint64_t off, size_t size, uint64_t file_size,
+	   struct ra_plan *p)
+{
+	uint64_t end = add_sat(off, size), ahead;
+
+	p->seq = is_sequential(s, off);
+	if (!p->seq) {
+		s->win = s->min_win;
+		s->next = end;
+		s->started = true;
+		s->seq = false;
+		p->drop_below = UINT64_MAX;	/* everything */
+		p->want_from = p->want_to = 0;
+		return;
+	}
+	if (s->started && s->seq && s->win < s->max_win)
+		s->win = s->win * 2 > s->max_win ? s->max_win : s->win * 2;
+	s->started = true;
+	s->seq = true;
+	if (end > s->next)
+		s->next = end;
+	ahead = add_sat(s->next, s->win);
+	if (file_size != RA_UNKNOWN_SIZE && ahead > file_size)
+		ahead = file_size;
+	if (ahead < end)
+		ahead = end;
+	p->want_from = ra_floor(s, off);
+	p->want_to = ra_ceil(s, ahead);
+	/* Keep one chunk behind the read for slightly out-of-order arrivals. */
+	p->drop_below = p->want_from > s->chunk ? p->want_from - s->chunk : 0;
+}

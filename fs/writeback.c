@@ -1,0 +1,87 @@
+/* writeback: see writeback.h. */
+#include "writeback.h"
+
+#define WB_DEFAULT_LIMIT (8u << 20)
+
+void
+wb_init(struct wb *w, uint64_t limit)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->limit = limit ? limit : WB_DEFAULT_LIMIT;
+	w->bytes = 0;
+	w->count = 0;
+	w->err = 0;
+	w->total = 0;
+}
+
+void
+wb_destroy(struct wb *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
+int
+wb_reserve(struct wb *w, uint64_t len)
+{
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->err == 0 && w->count > 0 && w->bytes + len > w->limit)
+		pthread_cond_wait(&w->cv, &w->mu);
+	r = w->err;
+	if (r == 0) {
+		w->bytes += len;
+		w->count++;
+		w->total += len;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+void
+wb_done(struct wb *w, uint64_t len, int err)
+{
+	pthread_mutex_lock(&w->mu);
+	w->bytes -= len;
+	w->count--;
+	if (err < 0 && w->err == 0)
+		w->err = err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+wb_fail(struct wb *w, int err)
+{
+	pthread_mutex_lock(&w->mu);
+	if (err < 0 && w->err == 0)
+		w->err = err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int
+wb_drain(struct wb *w)
+{
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count > 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	r = w->err;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+unsigned
+wb_pending(struct wb *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->count;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
