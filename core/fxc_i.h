@@ -89,6 +89,8 @@ struct fxc_chan {
 	uint64_t waiting;		/* cost of waitq */
 	uint64_t unsent;		/* bytes of txq not written yet */
 	unsigned ext;			/* from this channel's VERSION */
+	uint64_t win_count;		/* count of the last window-growing read */
+	uint64_t win_read;		/* bytes read since then */
 };
 
 struct fxc_transport {

@@ -463,9 +463,30 @@ parse_rx(struct fxc *c, struct fxc_chan *ch)
 	return 0;
 }
 
-/* The large count is what keeps the channel's receive window at 8 MiB on
- * libssh 0.10 (libssh.md §5.1). 0.10 returns 0 for "nothing yet", 0.11+
- * SSH_AGAIN; EOF also reads as 0 and is told apart afterwards. */
+/* On libssh 0.10 a read whose count exceeds what is buffered plus the
+ * local window grows the window to that count (libssh.md §5.1): passing
+ * the whole rx room (>= 8 MiB) keeps 8 MiB in flight. libssh would then
+ * send a WINDOW_ADJUST on nearly every call, so the big count is passed
+ * only once a quarter of the window has been consumed; in between the
+ * count stays at what is still granted (the last big count minus what was
+ * read since), which grows nothing. */
+static uint32_t
+read_count(struct fxc_chan *ch, size_t room)
+{
+	uint64_t granted;
+
+	if (ch->win_count == 0 || ch->win_read >= FXC_SSH_WINDOW / 4 ||
+	    ch->win_read >= ch->win_count) {
+		ch->win_count = room;
+		ch->win_read = 0;
+		return (uint32_t)room;
+	}
+	granted = ch->win_count - ch->win_read;
+	return (uint32_t)(granted < room ? granted : room);
+}
+
+/* 0.10 returns 0 for "nothing yet", 0.11+ SSH_AGAIN; EOF also reads as 0
+ * and is told apart afterwards. */
 static int
 ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
 {
@@ -476,12 +497,13 @@ ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
 		if (room == 0)
 			return die(c, "channel %d: receive buffer full", ch->idx);
 		n = ssh_channel_read_timeout(ch->ch, ch->rx + ch->rx_len,
-					     (uint32_t)room, 0, 0);
+					     read_count(ch, room), 0, 0);
 		if (n == 0 || n == SSH_AGAIN)
 			break;
 		if (n < 0)
 			return die(c, "channel %d: read: %s", ch->idx,
 				   ssh_get_error(c->sess));
+		ch->win_read += (uint64_t)n;
 		ch->rx_len += (size_t)n;
 		if (parse_rx(c, ch) < 0)
 			return -EIO;
