@@ -1019,6 +1019,8 @@ kex_error(const char *host_port, const char *msg, struct sshc_error *e)
 	}
 	err_set(e, SSHC_E_KEX, "no common %s with %s: the server offers %s; we offer %s",
 		what, host_port, server, client);
+	/* libssh's own words too: "... server [list], client [list]". */
+	detail_add(e, "%s", msg);
 	hint_set(e, "pick one the server offers with -o %s=NAME, or leave %s unset",
 		 opt, opt);
 	return code_errno(SSHC_E_KEX);
@@ -1612,7 +1614,7 @@ id_listed(char **ids, int n, const char *p)
 /* As OpenSSH: the IdentityFiles given (command line, then the config's),
  * and the default names only when none was given. libssh 0.10 offers no
  * way to list its identities, so of the config's IdentityFile lines only
- * the one libssh holds first is seen (see the README's limits). */
+ * the one libssh holds first (the last one read) is seen. */
 static int
 collect_identities(struct sshc *s, char **ids, bool *explicit_id, int max)
 {

@@ -455,6 +455,7 @@ def test_unsupported_cipher_names_both_lists(make_sshd, probe):
     res.expect('SSHC_E_KEX')
     assert 'cipher' in res.msg and 'aes256-ctr' in res.msg and 'aes128-cbc' in res.msg
     assert 'Ciphers=' in res.hint
+    assert any('server [aes256-ctr]' in d for d in res.detail), res.dump()
     res = probe(opts(srv) + ['smtest@127.0.0.1'], env=srv.env())
     res.expect('SSHC_OK')
     assert res.one('cipher') == 'aes256-ctr'
@@ -519,11 +520,81 @@ def test_proxy_jump(sshd, probe, tmp_path):
                  'smtest@127.0.0.1', 'exec', 'id -un'])
     res.expect('SSHC_OK')
     assert res.stdout == ['smtest']
-    assert re.search(r'direct-tcpip.*127\.0\.0\.1.*%d' % sshd.port, sshd.log()) or \
-        'server_request_direct_tcpip' in sshd.log()
+    # the jump host (this sshd) opened the stream to the target
+    assert re.search(r'server_request_direct_tcpip: .*target 127\.0\.0\.1 port %d\b'
+                     % sshd.port, sshd.log())
 
 
 def test_invalid_proxy_jump_is_a_config_error(sshd, probe):
     res = probe(opts(sshd, extra=['ProxyJump=host;rm -rf /']) + ['smtest@127.0.0.1'])
     res.expect('SSHC_E_CONFIG')
     assert 'ProxyJump' in res.msg
+
+
+def test_keyboard_interactive_without_an_answer(make_sshd, probe, tmp_path):
+    # PAM asks "Password:"; with no password and no terminal nobody can
+    # answer: a clean AUTH failure that says so, not a hang or an I/O error.
+    srv = make_sshd(config_extra='UsePAM yes\nPasswordAuthentication no\n')
+    res = probe(opts(srv, key=str(tmp_path / 'nokey')) + ['smtest@127.0.0.1'], env=srv.env(),
+                timeout=60)
+    res.expect('SSHC_E_AUTH')
+    assert any(d.startswith('keyboard-interactive: cannot answer') for d in res.detail), res.dump()
+
+
+def run_on_pty(argv, env, answers, timeout=30):
+    """Runs argv with a new pseudo-terminal as its controlling terminal,
+    typing each answer after its prompt shows up. Returns (status, output)."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    out = b''
+    pending = list(answers)
+    seen = 0                        # answers go after prompts not yet answered
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break           # EIO: the child closed the terminal
+                if not chunk:
+                    break
+                out += chunk
+            at = out.find(pending[0][0].encode(), seen) if pending else -1
+            if at >= 0:
+                seen = at + len(pending[0][0])
+                os.write(fd, (pending.pop(0)[1] + '\n').encode())
+        else:
+            os.kill(pid, 9)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors='replace')
+
+
+def test_passphrase_from_terminal(sshd, bin_path, locked_key):
+    argv = [bin_path('sshc-probe')] + opts(sshd, key=locked_key) + \
+        ['smtest@127.0.0.1', 'exec', 'id -un']
+    prompt = "Enter passphrase for key '%s': " % locked_key
+    status, out = run_on_pty(argv, sshd.env(), [(prompt, PASSPHRASE)])
+    assert status == 0, out
+    assert 'stdout: smtest' in out
+    assert PASSPHRASE not in out            # typed with echo off
+
+
+def test_password_from_terminal(sshd, bin_path, tmp_path):
+    argv = [bin_path('sshc-probe')] + opts(sshd, key=str(tmp_path / 'nokey'),
+                                          extra=['PreferredAuthentications=password']) + \
+        ['smtest@127.0.0.1', 'exec', 'id -un']
+    prompt = "smtest@[127.0.0.1]:%d's password: " % sshd.port
+    status, out = run_on_pty(argv, sshd.env(), [(prompt, 'wrong one'), (prompt, util.TEST_PASSWORD)])
+    assert status == 0, out
+    assert out.count(prompt) == 2           # asked again after a wrong one
+    assert 'stdout: smtest' in out and util.TEST_PASSWORD not in out
