@@ -96,14 +96,18 @@ def _unescape(s):
     return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), s)
 
 
-def is_mounted(mnt):
-    mnt = os.path.realpath(mnt)
+def is_mounted(mnt, resolve=True):
+    """Whether mnt is a mount point, from mountinfo. resolve=False skips
+    realpath(): a path under an autofs mount must not be looked up, since a
+    lookup is what makes automount mount it."""
+    mnt = os.path.realpath(mnt) if resolve else mnt
     return any(m == mnt for m, _, _ in mountinfo())
 
 
-def mount_entry(mnt):
-    """(fstype, source) of the topmost mount at mnt, or None."""
-    mnt = os.path.realpath(mnt)
+def mount_entry(mnt, resolve=True):
+    """(fstype, source) of the topmost mount at mnt, or None (resolve: as
+    is_mounted)."""
+    mnt = os.path.realpath(mnt) if resolve else mnt
     found = None
     for m, fstype, src in mountinfo():
         if m == mnt:
@@ -139,10 +143,11 @@ def _drain(proc):
         ((out or b'') + (err or b'')).decode(errors='replace')
 
 
-def fuse_daemon_pids(mnt):
+def fuse_daemon_pids(mnt, resolve=True):
     """PIDs of processes that have /dev/fuse open and whose command line
-    mentions the mount point (how a daemonized mount is found)."""
-    real = os.path.realpath(mnt)
+    mentions the mount point (how a daemonized mount is found; resolve: as
+    is_mounted)."""
+    real = os.path.realpath(mnt) if resolve else mnt
     pids = []
     for pid in _all_pids():
         try:
@@ -723,6 +728,7 @@ def fuse_available():
 SBIN = '/usr/sbin'
 HELPER_NAMES = ('mount.sshmountfs', 'mount.fuse.sshmountfs')
 HELPER_STAGING_PREFIX = '/tmp/smhelper-'
+FS_ON_PATH = '/usr/local/bin/sshmountfs'
 
 
 class MachineLock:
@@ -762,9 +768,11 @@ class InstalledHelper:
 
     /usr/sbin/mount.* are symlinks to a copy of the built helper in a
     staging directory, next to a symlink `sshmountfs` -> fs: the helper runs
-    the binary next to itself. The staging directory also serves as the
-    PATH entry through which mount.fuse3 finds `sshmountfs` (type fuse with
-    sshmountfs#SPEC). A real installation in /usr/sbin is never replaced.
+    the binary next to itself. /usr/local/bin/sshmountfs links there too:
+    type `fuse` with sshmountfs#SPEC goes through mount.fuse3, which runs
+    `sshmountfs` through /bin/sh, and mount(8) unsets PATH, so only the
+    shell's default path is searched. An installed sshmountfs is never
+    replaced: the tests fail and say so.
     """
 
     def __init__(self, helper, fs):
@@ -775,27 +783,28 @@ class InstalledHelper:
             os.chmod(self.dir, 0o755)
             self.helper = os.path.join(self.dir, 'mount.sshmountfs')
             shutil.copy2(helper, self.helper)
-            os.symlink(fs, os.path.join(self.dir, 'sshmountfs'))
-            self._link()
+            self.fs = os.path.join(self.dir, 'sshmountfs')
+            os.symlink(fs, self.fs)
+            for name in HELPER_NAMES:
+                self._link(os.path.join(SBIN, name), self.helper)
+            self._link(FS_ON_PATH, self.fs)
         except BaseException:
             self.remove()
             raise
 
-    def _link(self):
-        for name in HELPER_NAMES:
-            path = os.path.join(SBIN, name)
-            if not _ours_or_absent(path):
-                raise AssertionError('%s exists and is not a test link: an installed '
-                                     'sshmountfs would be shadowed; remove it to run '
-                                     'these tests' % path)
-            if os.path.lexists(path):
-                os.unlink(path)
-            os.symlink(self.helper, path)
-            self.links.append(path)
+    def _link(self, path, target):
+        if not _ours_or_absent(path):
+            raise AssertionError('%s exists and is not a test link: an installed '
+                                 'sshmountfs would be shadowed; remove it to run '
+                                 'these tests' % path)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(target, path)
+        self.links.append((path, target))
 
     def remove(self):
-        for path in self.links:
-            if os.path.islink(path) and os.readlink(path) == self.helper:
+        for path, target in self.links:
+            if os.path.islink(path) and os.readlink(path) == target:
                 os.unlink(path)
         self.links = []
         if getattr(self, 'dir', None):
