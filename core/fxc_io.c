@@ -516,20 +516,26 @@ ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
 
 /* Reading one channel makes libssh process whatever is on the socket, which
  * may be data for a channel drained earlier in the pass; the socket would
- * then look idle although data waits in libssh. So passes repeat until one
- * goes by without libssh decrypting any packet. */
+ * then look idle although data waits in libssh. A channel whose drain ended
+ * at packet count P may have received data only if libssh decrypted more
+ * packets after P; the first channel ends earliest, so the pass is
+ * complete when no packet arrived after the first channel was done (with
+ * one channel, always). */
 static int
 ssh_drain(struct fxc *c)
 {
 	int pass, i;
 
 	for (pass = 0; pass < DRAIN_PASSES; pass++) {
-		uint64_t before = c->pkt_ctr.in_packets;
+		uint64_t first_done = 0;
 
-		for (i = 0; i < c->nch; i++)
+		for (i = 0; i < c->nch; i++) {
 			if (ssh_drain_chan(c, &c->chan[i]) < 0)
 				return -EIO;
-		if (c->pkt_ctr.in_packets == before)
+			if (i == 0)
+				first_done = c->pkt_ctr.in_packets;
+		}
+		if (c->pkt_ctr.in_packets == first_done)
 			return 0;
 	}
 	c->again = true;
