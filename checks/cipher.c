@@ -19,16 +19,24 @@ chk_cipher_reason_name(int reason)
 	return chk_reason_lookup(cipher_names, CHK_CIPHER_COUNT, reason);
 }
 
+/* libssh says "server [a,b]"; sshc rewrites it as "the server offers a,b;". */
 int
 chk_kex_server_list(const char *msg, char *buf, size_t len)
 {
-	const char *s = msg ? strstr(msg, "server [") : NULL, *end;
+	const char *s, *end;
 
-	if (!s || len == 0)
+	if (!msg || len == 0)
 		return -ENOENT;
-	s += 8;
-	end = strchr(s, ']');
-	if (!end)
+	if ((s = strstr(msg, "server [")) != NULL) {
+		s += 8;
+		end = strchr(s, ']');
+	} else if ((s = strstr(msg, "server offers ")) != NULL) {
+		s += 14;
+		end = s + strcspn(s, "; \n");
+	} else {
+		return -ENOENT;
+	}
+	if (!end || end == s)
 		return -ENOENT;
 	snprintf(buf, len, "%.*s", (int)(end - s), s);
 	return 0;
@@ -42,19 +50,26 @@ chk_cipher_fail(const struct opts *o, const struct sshc_error *e, struct chk_res
 
 	chk_res_begin(res, CHK_CIPHER);
 	if (e->code == SSHC_E_CONFIG) {
+		/* sshc's message usually names the option already. */
+		if (strstr(e->msg, "Ciphers="))
+			snprintf(offers, sizeof(offers), "%.390s", e->msg);
+		else
+			snprintf(offers, sizeof(offers), "Ciphers=%.150s: %.200s", want, e->msg);
 		chk_res_fail(res, CHK_CIPHER_UNSUPPORTED, cipher_names[CHK_CIPHER_UNSUPPORTED],
 			     "use a cipher both ends know: chacha20-poly1305@openssh.com, "
-			     "aes128-gcm@openssh.com, aes256-ctr ...",
-			     "Ciphers=%s: %s", want, e->msg);
+			     "aes128-gcm@openssh.com, aes256-ctr ...", "%s", offers);
 		return -1;
 	}
 	if (chk_kex_server_list(e->msg, offers, sizeof(offers)) < 0 &&
-	    chk_kex_server_list(e->detail, offers, sizeof(offers)) < 0)
-		snprintf(offers, sizeof(offers), "(not reported)");
+	    chk_kex_server_list(e->detail, offers, sizeof(offers)) < 0) {
+		chk_res_fail(res, CHK_CIPHER_NO_COMMON, cipher_names[CHK_CIPHER_NO_COMMON],
+			     "choose one the server offers with -o Ciphers=, or drop Ciphers=",
+			     "cipher %s failed: %s", want, e->msg);
+		return -1;
+	}
 	chk_res_fail(res, CHK_CIPHER_NO_COMMON, cipher_names[CHK_CIPHER_NO_COMMON],
 		     "choose one the server offers with -o Ciphers=, or drop Ciphers=",
 		     "cipher %s failed: the server offers %s", want, offers);
-	snprintf(res->detail, sizeof(res->detail), "%s", e->msg);
 	return -1;
 }
 

@@ -160,9 +160,18 @@ look_at(struct fxc *c, const char *root, bool need_write, struct look *lk)
 	return r;
 }
 
-/* Closes and removes the probe file in one round trip. */
+static void
+ignore_reply(void *arg, int err, const struct fxp_reply *reply)
+{
+	(void)arg;
+	(void)err;
+	(void)reply;
+}
+
+/* Closes and removes the probe file: one round trip, or none when the
+ * replies are not waited for. */
 static int
-unprobe(struct fxc *c, const char *root, struct look *lk)
+unprobe(struct fxc *c, const char *root, struct look *lk, bool wait)
 {
 	struct chk_batch b;
 	char path[4096];
@@ -172,9 +181,15 @@ unprobe(struct fxc *c, const char *root, struct look *lk)
 	chk_batch_init(&b);
 	r = fxp_enc_handle(chk_batch_next(&b), FXP_CLOSE, lk->h.data, lk->h.len);
 	r = r ?: fxp_enc_path(chk_batch_next(&b), FXP_REMOVE, path);
-	r = r ?: chk_batch_run(c, lk->h.chan, &b);
-	if (r == 0)
-		r = b.res[1].err ?: fxp_reply_errno(&b.res[1].reply, FXP_STATUS);
+	if (r == 0 && !wait) {
+		/* The channel keeps the order: REMOVE runs after CLOSE. */
+		for (size_t i = 0; i < b.n && r == 0; i++)
+			r = fxc_submit(c, lk->h.chan, &b.pkt[i], ignore_reply, NULL);
+	} else if (r == 0) {
+		r = chk_batch_run(c, lk->h.chan, &b);
+		if (r == 0)
+			r = b.res[1].err ?: fxp_reply_errno(&b.res[1].reply, FXP_STATUS);
+	}
 	chk_batch_free(&b);
 	return r;
 }
@@ -260,10 +275,11 @@ judge(const char *root, const struct look *lk, bool need_write, struct chk_resul
 }
 
 int
-chk_folder(struct fxc *c, const char *root, bool need_write, struct chk_result *res)
+chk_folder(struct fxc *c, const char *root, bool need_write, bool lingering,
+	   struct chk_result *res)
 {
 	struct look lk;
-	bool created = false;
+	bool created = false, left = false;
 	int r;
 
 	chk_res_begin(res, CHK_FOLDER);
@@ -278,8 +294,8 @@ chk_folder(struct fxc *c, const char *root, bool need_write, struct chk_result *
 		chk_folder_fail(res, CHK_FOLDER_IO, "the connection failed while checking the remote path");
 		return -1;
 	}
-	if (lk.open_err == 0 && unprobe(c, root, &lk) < 0)
-		chk_res_hint(res, "could not remove the probe file %s/%s", root, lk.probe);
+	if (lk.open_err == 0 && unprobe(c, root, &lk, !lingering) < 0)
+		left = true;
 	if (judge(root, &lk, need_write, res) < 0)
 		return -1;
 	if (created)
@@ -287,5 +303,8 @@ chk_folder(struct fxc *c, const char *root, bool need_write, struct chk_result *
 	else
 		chk_res_pass(res, "remote path %s is a %sdirectory", root,
 			     need_write ? "writable " : "");
+	if (left)
+		snprintf(res->detail, sizeof(res->detail), "could not remove the probe file %.900s/%s",
+			 root, lk.probe);
 	return 0;
 }

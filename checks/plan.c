@@ -40,6 +40,7 @@
 struct run {
 	const struct opts *o;
 	bool full;
+	bool keep;		/* the session goes on to serve a mount */
 	struct chk_result *res;
 	struct sshc *conn;	/* ours until fxc takes it */
 	struct sshc *shell;	/* full plan: kept for the hard-link test's exec */
@@ -49,6 +50,7 @@ struct run {
 	char *server_cmd;
 	char *found_server;	/* what the probe found */
 	bool have_shell;
+	int probe_fd;		/* the reachability probe's socket, for sshc */
 	char who[256];
 };
 
@@ -105,7 +107,9 @@ step_sftp_checks(struct run *x)
 {
 	if (step_root(x) < 0)
 		return -1;
-	if (chk_folder(x->fxc, x->root, !x->o->ro, &x->res[CHK_FOLDER]) < 0)
+	/* With a hard-link test to come, the folder's probe file must be gone
+	 * before it, so only a light plan skips waiting for its removal. */
+	if (chk_folder(x->fxc, x->root, !x->o->ro, x->keep && !x->full, &x->res[CHK_FOLDER]) < 0)
 		return -1;
 	if (!x->full)
 		return 0;
@@ -279,9 +283,26 @@ step_reach(struct run *x)
 	ssh_options_get_port(ss, &port);
 	rc.host = host ? host : x->o->host;
 	rc.port = (int)port;
-	r = chk_reachable(&rc, &x->res[CHK_REACHABLE], NULL);
+#ifdef CHK_HAVE_SSHC_CONNECT_FD
+	rc.keep_fd = true;
+#endif
+	r = chk_reachable(&rc, &x->res[CHK_REACHABLE], &x->probe_fd);
 	ssh_string_free_char(host);
 	return r;
+}
+
+/* Over the probe's socket when there is one: one TCP handshake, not two. */
+static int
+step_connect(struct run *x, struct sshc_error *e)
+{
+#ifdef CHK_HAVE_SSHC_CONNECT_FD
+	int fd = x->probe_fd;
+
+	x->probe_fd = -1;
+	if (fd >= 0)
+		return sshc_connect_fd(x->conn, fd, e);
+#endif
+	return sshc_connect(x->conn, e);
 }
 
 static void
@@ -367,7 +388,7 @@ run_ssh(struct run *x)
 		return conn_fail(x, &e);
 	if (step_reach(x) < 0)
 		return -1;
-	if (sshc_connect(x->conn, &e) < 0)
+	if (step_connect(x, &e) < 0)
 		return conn_fail(x, &e);
 	set_who(x);
 	if (chk_known_host(x->conn, &x->res[CHK_KNOWN_HOST]) < 0 ||
@@ -394,7 +415,8 @@ int
 chk_run(const struct opts *o, enum chk_plan plan,
 	struct chk_result res[CHK_COUNT], struct chk_session *out)
 {
-	struct run x = { .o = o, .full = plan == CHK_PLAN_FULL, .res = res };
+	struct run x = { .o = o, .full = plan == CHK_PLAN_FULL, .keep = out != NULL, .res = res,
+			 .probe_fd = -1 };
 	int r;
 
 	for (int i = 0; i < CHK_COUNT; i++) {
@@ -427,6 +449,8 @@ chk_run(const struct opts *o, enum chk_plan plan,
 	free(x.root);
 	free(x.server_cmd);
 	free(x.found_server);
+	if (x.probe_fd >= 0)
+		close(x.probe_fd);
 	if (chk_failed(res) >= 0)
 		return -1;
 	return r < 0 ? r : 0;
