@@ -100,8 +100,9 @@ pick_ciphers(struct bench *b)
 		for (i = 0; all_ciphers[i] && strcmp(all_ciphers[i], tok); i++)
 			;
 		if (!all_ciphers[i] || !libssh_knows(tok) || b->nrows == MAX_CIPHERS) {
+			cli_usage(CMD, "--ciphers: libssh here does not offer '%s'", tok);
 			free(list);
-			return cli_usage(CMD, "--ciphers: libssh here does not offer '%s'", tok);
+			return CLI_EXIT_USAGE;
 		}
 		b->rows[b->nrows++].cipher = all_ciphers[i];
 	}

@@ -218,9 +218,12 @@ cmd_known_hosts_add(int argc, char **argv)
 	cli_conn_init(&a.conn);
 	opts_init(&o);
 	rc = parse(argc, argv, &a);
-	if (rc == -1)
-		rc = cli_help(help);
-	else if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o))) {
+	if (rc == -1) {
+		cli_conn_free(&a.conn);
+		opts_free(&o);
+		return cli_help(help);
+	}
+	if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o))) {
 		if (a.file) {
 			free(o.known_hosts);
 			o.known_hosts = strdup(a.file);
