@@ -482,6 +482,23 @@ fxc_nchannels(const struct fxc *c)
 	return c->nch;
 }
 
+int
+fxc_least_loaded(struct fxc *c)
+{
+	uint64_t best = UINT64_MAX;
+	int i, pick = 0;
+
+	for (i = 0; i < c->nch; i++) {
+		uint64_t l = __atomic_load_n(&c->chan[i].load_pub, __ATOMIC_RELAXED);
+
+		if (l < best) {
+			best = l;
+			pick = i;
+		}
+	}
+	return pick;
+}
+
 bool
 fxc_alive(const struct fxc *c)
 {

@@ -15,6 +15,12 @@
  *
  * Protocol violations (unknown id, bad length, malformed reply) kill the
  * connection, never the process.
+ *
+ * Flow control: each channel has a budget of reply bytes in flight
+ * (inflight_bytes): a READ counts its length, a READDIR 32 KiB, anything
+ * else 512 bytes. Requests past the budget wait in the channel's queue;
+ * one channel sends in submission order, so the server sees the requests
+ * on one handle in the order they were submitted.
  */
 #ifndef SSHMOUNTFS_FXC_H
 #define SSHMOUNTFS_FXC_H
@@ -47,28 +53,34 @@ enum fxc_ext {
 
 struct fxc_config {
 	unsigned request_timeout_ms;	/* per-request deadline; 0 = 30000 */
-	unsigned keepalive_ms;		/* idle probe interval; 0 = 15000 */
-	unsigned keepalive_count_max;	/* dead after this many unanswered; 0 = 3 */
+	unsigned keepalive_ms;		/* probe after this long without input; 0 = 15000 */
+	unsigned keepalive_count_max;	/* dead after this many such intervals with
+					 * requests outstanding and no byte received; 0 = 3 */
 	uint32_t max_read, max_write;	/* caps on top of the server's limits; 0 = none */
 	unsigned inflight_bytes;	/* per-channel budget of outstanding read bytes; 0 = 8 MiB */
 };
 
 /* ---- transports: each constructor returns a transport for fxc_start() ---- */
 
-/* SFTP over 'nchannels' channels of an authenticated connection. Each
- * channel runs the "sftp" subsystem, or 'server_cmd' through exec (for
- * sftp_server=/path and nice/ionice/nocache). Takes ownership of conn on
- * success and on failure. */
+/* SFTP over 'nchannels' channels (1..8) of an authenticated connection,
+ * opened here (blocking). Each channel runs the "sftp" subsystem, or
+ * 'server_cmd' through exec (for sftp_server=/path and nice/ionice/nocache).
+ * When the server refuses some channels (MaxSessions) the ones opened are
+ * used and a warning is logged; when it refuses the first, err says why.
+ * Takes ownership of conn on success and on failure. */
 int fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
 		      struct fxc_transport **out, char *err, size_t errlen);
 
-/* SFTP over a pair of fds (may be the same socket). 'child', when > 0, is a
- * process reaped by fxc_free() (after closing the fds, with SIGTERM if it
- * lingers). Takes ownership of the fds. */
+/* SFTP over a pair of fds (may be the same socket), switched to
+ * O_NONBLOCK. 'child', when > 0, is a process reaped by fxc_free() (after
+ * closing the fds; SIGTERM after 1 s, SIGKILL after 2 s). Takes ownership
+ * of the fds (and the child) on success and on failure. */
 int fxc_transport_fds(int rfd, int wfd, pid_t child, struct fxc_transport **out);
 
-/* Runs 'argv' (execvp, no shell) with pipes on stdin/stdout; stderr is
- * inherited. Used for ssh_command= and local sftp-server processes. */
+/* Runs 'argv' (posix_spawnp: PATH search, no shell) with pipes on
+ * stdin/stdout; stderr is inherited, other fds are not. Used for
+ * ssh_command= and local sftp-server processes. -ENOENT/-EACCES when the
+ * program cannot be run, with err naming it. */
 int fxc_transport_cmd(char *const argv[], struct fxc_transport **out,
 		      char *err, size_t errlen);
 
@@ -78,15 +90,22 @@ int fxc_transport_cmd(char *const argv[], struct fxc_transport **out,
  * limits@openssh.com when announced, then starts the I/O thread. Must be
  * called after any fork() (threads do not survive it). Takes ownership of
  * t on success and on failure. On failure err says what happened (e.g. the
- * remote shell printing text before the SFTP server starts). */
+ * remote shell printing text before the SFTP server starts: -EPROTO).
+ * Setup is bounded by request_timeout_ms. Sets SIGPIPE to SIG_IGN when it
+ * is SIG_DFL: writes to a dead pipe must fail with EPIPE, not kill us. */
 int fxc_start(struct fxc_transport *t, const struct fxc_config *cfg,
 	      struct fxc **out, char *err, size_t errlen);
 
-/* Fails everything pending with -EIO, stops the I/O thread, closes the
- * transport. NULL-safe. Must not be called from a completion callback. */
+/* Fails everything pending with -EIO (their done() runs on the I/O thread
+ * before it exits), stops the I/O thread, closes the channels, frees the
+ * sshc, reaps the child. NULL-safe. Must not be called from a completion
+ * callback (it joins the I/O thread). */
 void fxc_free(struct fxc *c);
 
-/* Makes the connection fail now, as if the link had died (tests, SIGTERM). */
+/* Makes the connection fail now, as if the link had died (tests, SIGTERM):
+ * fxc_alive() is false and fxc_submit() fails on return; pending requests
+ * complete with -EIO on the I/O thread right after. Any thread, and from a
+ * completion callback. */
 void fxc_kill(struct fxc *c);
 
 /* ---- what the server offers ---- */
@@ -97,19 +116,27 @@ uint32_t fxc_max_write(const struct fxc *c);	/* WRITE data length per packet */
 int fxc_nchannels(const struct fxc *c);
 bool fxc_alive(const struct fxc *c);		/* false once the link died */
 
+/* The channel with the fewest bytes queued and in flight right now (a hint:
+ * it is what chan -1 would pick). For choosing where to open a file. */
+int fxc_least_loaded(struct fxc *c);
+
 /* ---- requests ---- */
 
 /* Called exactly once per submitted request, on the I/O thread. 'err' is 0
- * when a reply arrived (then *reply is valid only during the call), or
- * -ETIMEDOUT / -EIO (then reply is NULL). Must not block, must not call
- * fxc_free(); may call fxc_submit(). */
+ * when a reply arrived (then *reply is valid only during the call; its type
+ * is whatever the server sent), or -ETIMEDOUT / -EIO (or, when memory runs
+ * out, -ENOMEM) with reply NULL. Must not block, must not call fxc_free()
+ * or fxc_call(); may call fxc_submit(). */
 typedef void fxc_done_fn(void *arg, int err, const struct fxp_reply *reply);
 
 /* Queues one request. 'pkt' holds exactly one packet built by an fxp_enc_*
  * function; fxc takes its storage (leaves *pkt empty) and assigns the id.
  * 'chan' picks the channel (0..n-1), or -1 for the least loaded one. Returns
- * 0 (done will be called), or -EIO when the connection is already dead
- * (done will not be called). */
+ * 0 (done will be called), or, with done not called and *pkt untouched (the
+ * caller still frees it): -EIO when the connection is already dead, -EINVAL
+ * for a bad channel, a NULL done or a buffer that is not exactly one
+ * request packet of at most FXP_MAX_OUT_PACKET bytes, -ENOMEM. Any thread.
+ * The deadline starts now, also for a request that waits for budget. */
 int fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 	       fxc_done_fn *done, void *arg);
 
@@ -120,15 +147,19 @@ struct fxc_result {
 	uint8_t *buf;
 };
 
-/* Submits and waits for the reply (any thread except the I/O thread).
- * Returns res->err; when 0, res->reply is valid until fxc_result_free(). */
+/* Submits and waits for the reply (any thread except the I/O thread, where
+ * it returns -EDEADLK). Returns res->err (0, or as fxc_submit() and done()
+ * above); when 0, res->reply is a copy valid until fxc_result_free(). Many
+ * threads may wait at once. Never waits forever: every request completes
+ * by its deadline or when the link dies. */
 int fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res);
 void fxc_result_free(struct fxc_result *res);
 
-/* Counters for -d and the benchmarks. */
+/* Counters for -d and the benchmarks (keepalive probes included). Bytes are
+ * SFTP packet bytes. Any thread; the values are read without a lock. */
 struct fxc_stats {
 	uint64_t requests, replies, bytes_out, bytes_in;
-	unsigned inflight;
+	unsigned inflight;	/* submitted and not completed */
 };
 void fxc_get_stats(struct fxc *c, struct fxc_stats *st);
 

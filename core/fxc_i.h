@@ -91,6 +91,7 @@ struct fxc_chan {
 	unsigned ext;			/* from this channel's VERSION */
 	uint64_t win_count;		/* count of the last window-growing read */
 	uint64_t win_read;		/* bytes read since then */
+	uint64_t load_pub;		/* chan_load() for other threads; atomic */
 };
 
 struct fxc_transport {

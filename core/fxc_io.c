@@ -717,6 +717,16 @@ tick(struct fxc *c)
 /* ---- the loop ---- */
 
 static void
+publish_load(struct fxc *c)
+{
+	int i;
+
+	for (i = 0; i < c->nch; i++)
+		__atomic_store_n(&c->chan[i].load_pub, chan_load(&c->chan[i]),
+				 __ATOMIC_RELAXED);
+}
+
+static void
 pump(struct fxc *c)
 {
 	uint64_t seen;
@@ -733,6 +743,7 @@ pump(struct fxc *c)
 	if (c->sess != NULL && c->pkt_ctr.in_packets != seen)
 		c->again = true;
 	note_rx(c);
+	publish_load(c);
 	if (!c->fast_timer && (c->tbl.used > 0 || !TAILQ_EMPTY(&c->dl)))
 		fxc_timer_arm(c, true);
 }

@@ -137,8 +137,11 @@ spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
 		posix_spawn_file_actions_destroy(fa);
 		return -ENOMEM;
 	}
+	/* Only stdin, stdout and stderr go to the child: not the SSH
+	 * socket, the FUSE device or another server's pipes. */
 	if (posix_spawn_file_actions_adddup2(fa, in[0], 0) != 0 ||
 	    posix_spawn_file_actions_adddup2(fa, out[1], 1) != 0 ||
+	    posix_spawn_file_actions_addclosefrom_np(fa, 3) != 0 ||
 	    posix_spawnattr_setsigdefault(at, &def) != 0 ||
 	    posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF) != 0) {
 		posix_spawnattr_destroy(at);
