@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "cmds.h"
 #include "keyfile.h"
-#include "passsrc.h"
 #include "remote.h"
 
 #define CMD "copy-id"
@@ -368,8 +367,8 @@ copy_id(struct copyid *a, const char *spec)
 		sshc_free(s);
 	}
 	if (!rc) {
-		printf("%s %s key %s in %s@%s:%s\n", added ? "Installed the" : "Already there: the",
-		       a->type, a->pubfile, o.user ? o.user : "", o.host,
+		printf("%s %s key %s in %s%s%s:%s\n", added ? "Installed the" : "Already there: the",
+		       a->type, a->pubfile, o.user ? o.user : "", o.user ? "@" : "", o.host,
 		       a->akfile ? a->akfile : "~/.ssh/authorized_keys");
 		/* the proof must not read stdin again, nor ask anyone */
 		o.password_stdin = false;

@@ -21,7 +21,7 @@ static const char help[] =
 	"\n"
 	"  -s, --size N            length, 1-4096 (default 6)\n"
 	"  -c, --chars SET         printable ASCII characters, each at most once,\n"
-	"                          1-95 of them (default A-Z0-9)\n"
+	"                          1-94 of them (default A-Z0-9)\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Exit status: 0 printed, 1 usage.\n";
