@@ -194,7 +194,12 @@ int fxp_dec_limits(const struct fxp_reply *r, struct fxp_limits *l);
 
 /* ---- mapping ---- */
 
-/* SFTP status code to a negative errno, in one place. FX_OK -> 0. */
+/* SFTP status code to a negative errno, in one place: OK 0, EOF -ENODATA,
+ * NO_SUCH_FILE -ENOENT, PERMISSION_DENIED -EACCES, FAILURE -EPERM (as sshfs;
+ * OpenSSH folds EEXIST, ENOTEMPTY, ENOSPC, EROFS... into it), BAD_MESSAGE
+ * -EINVAL (OpenSSH sends it for EINVAL and ENAMETOOLONG), NO_CONNECTION
+ * -ENOTCONN, CONNECTION_LOST -ECONNABORTED, OP_UNSUPPORTED -EOPNOTSUPP,
+ * anything else -EIO. */
 int fxp_status_errno(uint32_t code);
 /* Human name of a status code ("no such file"); never NULL. */
 const char *fxp_status_name(uint32_t code);

@@ -9,6 +9,9 @@
  *
  * All functions return 0 (or a byte count) or a negative errno, and may be
  * called from any thread except fxc's I/O thread (async callbacks run there).
+ * A reply that is malformed or of the wrong type kills the connection
+ * (fxc_kill) and the call returns -EIO, as every later one will. The SFTP
+ * status mapping is fxp_status_errno(): FAILURE is -EPERM unless refined.
  */
 #ifndef SSHMOUNTFS_RFS_H
 #define SSHMOUNTFS_RFS_H
@@ -37,21 +40,32 @@ int rfs_setstat(struct fxc *c, const char *path, const struct fxp_attr *a);
 int rfs_lsetstat(struct fxc *c, const char *path, const struct fxp_attr *a);
 int rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a);
 
-/* 'chan' -1 picks one. pflags are FXF_*; 'a' may be NULL. */
+/* 'chan' -1 picks one (a hash of the path, so a file keeps to one server
+ * process without shared state). pflags are FXF_*; 'a' may be NULL.
+ * FAILURE is refined by an LSTAT: -EEXIST for CREAT|EXCL on an existing
+ * path, -EISDIR when opening a directory for writing. */
 int rfs_open(struct fxc *c, int chan, const char *path, uint32_t pflags,
 	     const struct fxp_attr *a, struct rfs_handle *h);
 int rfs_opendir(struct fxc *c, const char *path, struct rfs_handle *h);
 int rfs_close(struct fxc *c, const struct rfs_handle *h);
 
 /* One READDIR batch: calls fn for each entry whose name is safe (no '/',
- * not empty; "." and ".." are passed through for the caller to skip).
- * Returns the number of entries, 0 at the end of the directory. */
+ * no NUL, not empty, at most 1023 bytes; "." and ".." are passed through for
+ * the caller to skip). Returns the number of entries in the batch (dropped
+ * ones included, so a batch of only bad names does not look like the end),
+ * 0 at the end of the directory. A non-zero return from fn stops the batch:
+ * a negative one is returned as is. A malformed batch kills the connection
+ * (-EIO). */
 typedef int rfs_dirent_fn(void *arg, const char *name, const struct fxp_attr *a);
 int rfs_readdir(struct fxc *c, const struct rfs_handle *h, rfs_dirent_fn *fn, void *arg);
 
-/* Reads/writes 'len' bytes at 'off', split into pipelined chunks of the
- * server's size. rfs_read returns the bytes read (short only at EOF).
- * rfs_write returns len or the first error. */
+/* Reads/writes 'len' bytes at 'off', split into chunks of the server's
+ * size that are all submitted at once and waited for together. rfs_read
+ * returns the bytes read (short only at EOF); a short DATA reply has its
+ * remainder requested again; two empty DATA in a row for one chunk, or more
+ * data than asked for, are -EPROTO; an error in any chunk before EOF fails
+ * the whole read. rfs_write returns len or the error of the lowest failing
+ * chunk (later chunks may still have been written). */
 ssize_t rfs_read(struct fxc *c, const struct rfs_handle *h, uint64_t off, void *buf, size_t len);
 ssize_t rfs_write(struct fxc *c, const struct rfs_handle *h, uint64_t off, const void *buf, size_t len);
 
@@ -66,13 +80,25 @@ typedef void rfs_status_fn(void *arg, int err);
 int rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 		    const void *data, uint32_t len, rfs_status_fn *cb, void *arg);
 
+/* FAILURE refined: mkdir -> -EEXIST when the path exists; rmdir ->
+ * -ENOTDIR for a non-directory, -ENOTEMPTY when a listing finds an entry;
+ * remove -> -EISDIR for a directory. */
 int rfs_mkdir(struct fxc *c, const char *path, mode_t mode);
 int rfs_rmdir(struct fxc *c, const char *path);
 int rfs_remove(struct fxc *c, const char *path);
-/* Replaces an existing 'to' atomically with posix-rename when available;
- * 'noreplace' refuses with -EEXIST when 'to' exists. */
+/* Replaces an existing 'to' atomically with posix-rename when available
+ * (when it is announced but refused, the plain RENAME is tried). Without
+ * posix-rename, an existing 'to' makes OpenSSH refuse and that error is
+ * returned: no non-atomic remove-then-rename emulation.
+ * 'noreplace' refuses with -EEXIST when 'to' exists: an LSTAT check, then
+ * the plain RENAME (which OpenSSH runs as link()+unlink() for regular
+ * files, refusing an existing target atomically). For other file types the
+ * check and the rename are NOT atomic: a 'to' created in between is
+ * replaced. FAILURE is refined to ENOTDIR/EISDIR/ENOTEMPTY by probes. */
 int rfs_rename(struct fxc *c, const char *from, const char *to, bool noreplace);
-/* Creates 'linkpath' pointing at 'target' (handles OpenSSH's argument order). */
+/* Creates 'linkpath' pointing at 'target'. Servers announcing any
+ * @openssh.com extension get OpenSSH's (target, linkpath) order, others
+ * draft-02's (linkpath, target). FAILURE with linkpath present: -EEXIST. */
 int rfs_symlink(struct fxc *c, const char *target, const char *linkpath);
 /* *target is heap-allocated; caller frees. */
 int rfs_readlink(struct fxc *c, const char *path, char **target);
@@ -86,7 +112,8 @@ int rfs_home(struct fxc *c, char **out);
 int rfs_fsync(struct fxc *c, const struct rfs_handle *h);
 /* statvfs@openssh.com; -EOPNOTSUPP without it. */
 int rfs_statvfs(struct fxc *c, const char *path, struct statvfs *st);
-/* copy-data; -EOPNOTSUPP without it. len 0 = to EOF. */
+/* copy-data; -EOPNOTSUPP without it. len 0 = to EOF. Both handles must
+ * be on one channel (one server process): -EXDEV otherwise. */
 int rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
 		  uint64_t len, const struct rfs_handle *out, uint64_t off_out);
 
