@@ -559,9 +559,10 @@ enqueue(struct fxc *c, struct fxc_req *r)
 	was_empty = c->sq_head == NULL;
 	*c->sq_tail = r;
 	c->sq_tail = &r->snext;
-	pthread_mutex_unlock(&c->lock);
+	/* counted before the I/O thread can complete it */
 	__atomic_add_fetch(&c->st_requests, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->lock);
 	/* One eventfd write per batch: the I/O thread takes the whole queue,
 	 * and it checks the queue itself before sleeping. */
 	if (was_empty && !on_io_thread(c))

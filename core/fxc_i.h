@@ -129,6 +129,7 @@ struct fxc {
 	bool io_dead;			/* everything has been failed */
 	bool again;			/* skip the next poll's sleep */
 	bool rx_ready;			/* fd transport: poll saw input */
+	bool wr_hup;			/* fd transport: the write side broke */
 	bool fast_timer;
 	bool probe_out;
 	uint64_t last_rx, busy_since, last_probe;	/* monotonic us */

@@ -705,6 +705,8 @@ tick(struct fxc *c)
 {
 	uint64_t now = fxc_now_us();
 
+	if (c->io_dead)
+		return;
 	note_rx(c);
 	expire(c, now);
 	keepalive(c, now);
@@ -735,6 +737,11 @@ pump(struct fxc *c)
 	fill_all(c);
 	if (xp_write(c) < 0 || xp_read(c) < 0)
 		return;
+	/* Replies that made it are in; now the broken pipe may count. */
+	if (c->wr_hup) {
+		die(c, "the SFTP server stopped reading its input");
+		return;
+	}
 	seen = c->pkt_ctr.in_packets;
 	fill_all(c);
 	if (xp_write(c) < 0)
@@ -806,6 +813,12 @@ io_wait(struct fxc *c)
 	}
 	if (n > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 		c->rx_ready = true;
+	/* A pipe whose reader went away polls POLLERR forever: without this
+	 * the loop would spin while nothing is queued to write. */
+	if (n > 3 && (p[3].revents & (POLLHUP | POLLERR))) {
+		c->wr_hup = true;
+		c->rx_ready = true;
+	}
 	if (p[1].revents && read(c->tfd, &v, sizeof(v)) == sizeof(v))
 		tick(c);
 }

@@ -733,6 +733,71 @@ test_free_fails_pending(void)
 	TAP_EQ_INT(d.err, -EIO);
 }
 
+/* Separate pipes, as with a spawned server: the server stops reading its
+ * input but keeps its output open. The client must notice (POLLERR on its
+ * write end) instead of spinning or waiting for the deadline. */
+struct pipesrv {
+	int in, out;		/* server side: requests in, replies out */
+	int closed;
+	uint64_t closed_at;
+};
+
+static void *
+pipesrv_main(void *arg)
+{
+	struct pipesrv *ps = arg;
+	struct fake f;
+	struct pkt k;
+
+	memset(&f, 0, sizeof(f));
+	f.fd = ps->in;
+	if (srv_read(&f, &k) == 0) {
+		xwrite(ps->out, "\0\0\0\5\2\0\0\0\3", 9);	/* VERSION 3 */
+		srv_read(&f, &k);				/* the STAT */
+	}
+	close(ps->in);
+	__atomic_store_n(&ps->closed_at, now_ms(), __ATOMIC_RELEASE);
+	st(&ps->closed, 1);
+	sleep_ms(1500);
+	close(ps->out);
+	return NULL;
+}
+
+static void
+test_pipe_reader_gone(void)
+{
+	struct fxc_config cfg = { .request_timeout_ms = 20000 };
+	struct pipesrv ps;
+	struct fxc_transport *t;
+	struct fxc *c = NULL;
+	struct done_rec d;
+	pthread_t th;
+	char err[512];
+	int req[2], rep[2];
+	uint64_t t0;
+
+	memset(&ps, 0, sizeof(ps));
+	memset(&d, 0, sizeof(d));
+	if (pipe(req) < 0 || pipe(rep) < 0)
+		return;
+	ps.in = req[0];
+	ps.out = rep[1];
+	pthread_create(&th, NULL, pipesrv_main, &ps);
+	TAP_EQ_INT(fxc_transport_fds(rep[0], req[1], 0, &t), 0);
+	TAP_EQ_INT(fxc_start(t, &cfg, &c, err, sizeof(err)), 0);
+	if (c != NULL) {
+		TAP_EQ_INT(submit_stat(c, 0, "/p", &d), 0);
+		TAP_CHECK(wait_for(&ps.closed, 1, 3000));
+		TAP_CHECK(wait_for(&d.calls, 1, 3000));
+		t0 = __atomic_load_n(&ps.closed_at, __ATOMIC_ACQUIRE);
+		TAP_EQ_INT(d.err, -EIO);
+		TAP_CHECK(d.at >= t0 && d.at - t0 < 1000);
+		TAP_CHECK(!fxc_alive(c));
+	}
+	fxc_free(c);
+	pthread_join(th, NULL);
+}
+
 static void
 test_chatty_shell(void)
 {
@@ -843,6 +908,7 @@ main(void)
 	test_keepalive();
 	test_kill();
 	test_free_fails_pending();
+	test_pipe_reader_gone();
 	test_chatty_shell();
 	test_sftp_server();
 	test_bad_command();
