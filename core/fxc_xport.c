@@ -239,7 +239,9 @@ fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
 		t->nch++;
 	}
 	if (t->nch == 0) {
-		snprintf(err, errlen, "%s", e.msg[0] ? e.msg : "cannot open an SFTP channel");
+		snprintf(err, errlen, "%s%s%s",
+			 e.msg[0] ? e.msg : "cannot open an SFTP channel",
+			 e.hint[0] ? "; " : "", e.hint);
 		ssh_fail(t, conn);
 		return rc < 0 ? rc : -EIO;
 	}
