@@ -20,12 +20,11 @@ struct blf {
 /* atan(1/x) * 2^bits, by the alternating series; every term is truncated,
  * which the guard bits absorb. */
 static int
-atan_inv(BIGNUM *sum, unsigned x, int bits, BN_CTX *ctx)
+atan_inv(BIGNUM *sum, unsigned x, int bits)
 {
 	BIGNUM *power = BN_new(), *term = BN_new();
 	int rc = -ENOMEM;
 
-	(void)ctx;
 	BN_zero(sum);
 	if (!power || !term || !BN_one(power) ||
 	    !BN_lshift(power, power, bits) || BN_div_word(power, x) == (BN_ULONG)-1)
@@ -49,17 +48,19 @@ int
 kdf_pi_words(uint32_t *out, size_t n)
 {
 	int bits = PI_WORDS * 32 + PI_GUARD;
-	BN_CTX *ctx = BN_CTX_new();
-	BIGNUM *pi = BN_new(), *a = BN_new(), *b = BN_new();
+	BIGNUM *pi, *a, *b;
 	unsigned char bytes[PI_WORDS * 4];
 	int rc = -ENOMEM;
 
 	if (n > PI_WORDS)
 		return -EINVAL;
-	if (!ctx || !pi || !a || !b)
+	pi = BN_new();
+	a = BN_new();
+	b = BN_new();
+	if (!pi || !a || !b)
 		goto out;
 	/* pi = 16 atan(1/5) - 4 atan(1/239) */
-	if (atan_inv(a, 5, bits, ctx) < 0 || atan_inv(b, 239, bits, ctx) < 0 ||
+	if (atan_inv(a, 5, bits) < 0 || atan_inv(b, 239, bits) < 0 ||
 	    !BN_mul_word(a, 16) || !BN_mul_word(b, 4) || !BN_sub(pi, a, b))
 		goto out;
 	/* drop the integer part 3 and the guard bits */
@@ -74,7 +75,6 @@ out:
 	BN_free(pi);
 	BN_free(a);
 	BN_free(b);
-	BN_CTX_free(ctx);
 	return rc;
 }
 
