@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -88,24 +89,38 @@ secret_from_bytes(const void *p, size_t len, struct secret **out)
 	return 0;
 }
 
-/* One byte from fd: 1, 0 at EOF, or -errno. EINTR is retried unless
- * 'stop' says a caught signal wants the read abandoned. */
+/* How a prompt waits: signals stay blocked except inside ppoll(), so a
+ * signal can only arrive while waiting and is always seen (no window
+ * between testing the flag and blocking in read()). */
+struct tty_wait {
+	volatile sig_atomic_t *stop;	/* set by the handler */
+	const sigset_t *mask;		/* the mask to wait with */
+};
+
+/* One byte from fd: 1, 0 at EOF, or -errno. With 'w', waits in ppoll and
+ * returns -EINTR once a caught signal set *w->stop. */
 static int
-read_byte(int fd, char *c, volatile sig_atomic_t *stop)
+read_byte(int fd, char *c, const struct tty_wait *w)
 {
 	for (;;) {
-		ssize_t n = read(fd, c, 1);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (w != NULL && *w->stop)
+			return -EINTR;
+		if (w != NULL && ppoll(&p, 1, NULL, w->mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n = read(fd, c, 1);
 		if (n == 1)
 			return 1;
 		if (n == 0)
 			return 0;
-		if (errno == EINTR) {
-			if (stop != NULL && *stop)
-				return -EINTR;
+		if (errno == EINTR)
 			continue;
-		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
 			(void)poll(&p, 1, -1);
 			continue;
 		}
@@ -116,7 +131,7 @@ read_byte(int fd, char *c, volatile sig_atomic_t *stop)
 /* Reads one line into s (not sealed). Byte by byte, so the caller's fd
  * keeps whatever follows the line. 0, -EINVAL (too long), -EIO, -EINTR. */
 static int
-read_line(int fd, struct secret *s, volatile sig_atomic_t *stop, bool *saw_eof)
+read_line(int fd, struct secret *s, const struct tty_wait *w, bool *saw_eof)
 {
 	size_t len = 0;
 	char c;
@@ -124,7 +139,7 @@ read_line(int fd, struct secret *s, volatile sig_atomic_t *stop, bool *saw_eof)
 
 	*saw_eof = false;
 	for (;;) {
-		rc = read_byte(fd, &c, stop);
+		rc = read_byte(fd, &c, w);
 		if (rc == -EINTR)
 			return rc;
 		if (rc < 0)
@@ -347,29 +362,37 @@ tty_read(int fd, const char *prompt, struct secret *s)
 {
 	struct sigaction old_sa[N_TTY_SIGNALS];
 	struct termios old, quiet;
+	sigset_t block, old_mask;
+	struct tty_wait w = { &g_tty_signal, &old_mask };
 	bool eof;
 	int rc, sig;
 
 	if (tcgetattr(fd, &old) < 0)
 		return -ENXIO;
+	sigemptyset(&block);
+	for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+		sigaddset(&block, tty_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
 	install_handlers(old_sa);
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
-		restore_handlers(old_sa);
-		return -ENXIO;
+	rc = tcsetattr(fd, TCSAFLUSH, &quiet) < 0 ? -ENXIO : 0;
+	if (rc == 0) {
+		write_all(fd, prompt, strlen(prompt));
+		rc = read_line(fd, s, &w, &eof);
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+		write_all(fd, "\n", 1);
 	}
-	write_all(fd, prompt, strlen(prompt));
-	rc = read_line(fd, s, &g_tty_signal, &eof);
-	(void)tcsetattr(fd, TCSAFLUSH, &old);
-	write_all(fd, "\n", 1);
 	sig = g_tty_signal;
 	restore_handlers(old_sa);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (sig != 0) {
 		raise(sig);
 		return -EINTR;
 	}
+	if (rc < 0)
+		return rc;
 	if (rc == 0 && eof && s->len == 0)
 		rc = -ECANCELED;
 	return rc;

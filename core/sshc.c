@@ -34,7 +34,7 @@
 #define SSHC_DEFAULT_TIMEOUT 10		/* seconds, as libssh and OpenSSH's habit */
 #define SSHC_EXEC_OUT_MAX (1024 * 1024)
 #define SSHC_MAX_IDS 32
-#define SSHC_PASS_TRIES 3		/* interactive passphrase/password attempts */
+#define SSHC_PASS_TRIES 3		/* interactive attempts, as OpenSSH's NumberOfPasswordPrompts */
 
 enum auth_bit { AUTH_PUBKEY = 1, AUTH_KBDINT = 2, AUTH_PASSWORD = 4 };
 
@@ -52,6 +52,7 @@ struct sshc {
 	bool tcp_keepalive;
 	int alive_interval, alive_count;
 	int passphrase_fd;
+	int prompt_tries;	/* NumberOfPasswordPrompts (3) */
 	bool password_stdin;
 	unsigned auth_enabled;	/* AUTH_* not switched off by an option */
 	char *preferred;	/* PreferredAuthentications, NULL = OpenSSH order */
@@ -600,6 +601,7 @@ static const struct pt_entry pt_table[] = {
 	{ "GlobalKnownHostsFile", PT_OTHER, 0, 0, 0 },
 	{ "StrictHostKeyChecking", PT_OTHER, 0, 0, 0 },
 	{ "ProxyJump", PT_OTHER, 0, 0, 0 },
+	{ "NumberOfPasswordPrompts", PT_OTHER, 0, 0, 0 },
 };
 
 static int
@@ -644,6 +646,8 @@ apply_pt_other(struct sshc *s, const char *name, const char *v, const char *cfg,
 		return parse_yesno(v, &s->tcp_keepalive);
 	if (strcasecmp(name, "BatchMode") == 0)
 		return parse_yesno(v, &s->batch);
+	if (strcasecmp(name, "NumberOfPasswordPrompts") == 0)
+		return parse_uint(v, &s->prompt_tries);
 	if (strcasecmp(name, "PreferredAuthentications") == 0) {
 		free(s->preferred);
 		s->preferred = strdup(v);
@@ -747,6 +751,7 @@ sshc_alloc(const struct opts *o)
 	s->policy = OPTS_HOSTKEY_YES;
 	s->tcp_keepalive = true;
 	s->alive_count = 3;
+	s->prompt_tries = SSHC_PASS_TRIES;
 	s->passphrase_fd = o->passphrase_fd;
 	s->password_stdin = o->password_stdin;
 	s->auth_enabled = AUTH_PUBKEY | AUTH_KBDINT | AUTH_PASSWORD;
@@ -1443,7 +1448,7 @@ key_passphrase(struct sshc *s, const char *shown, int attempt, struct secret **p
 					  : "passphrase_fd gave none";
 		return -ENXIO;
 	}
-	if (attempt >= SSHC_PASS_TRIES) {
+	if (attempt >= s->prompt_tries) {
 		*why = "wrong passphrase";
 		return -EACCES;
 	}
@@ -1762,7 +1767,7 @@ auth_password(struct sshc *s, struct auth_run *st, struct sshc_error *e)
 		return rc;
 	}
 	snprintf(prompt, sizeof(prompt), "%s@%s's password: ", st->user, s->host_port);
-	for (int i = 0; i < SSHC_PASS_TRIES && rc == SSH_AUTH_DENIED; i++) {
+	for (int i = 0; i < s->prompt_tries && rc == SSH_AUTH_DENIED; i++) {
 		if (ask_user(s, prompt, &pw, &why) < 0) {
 			detail_add(e, "password: %s", why);
 			return SSH_AUTH_DENIED;
