@@ -99,7 +99,8 @@ int fxc_start(struct fxc_transport *t, const struct fxc_config *cfg,
 /* Fails everything pending with -EIO (their done() runs on the I/O thread
  * before it exits), stops the I/O thread, closes the channels, frees the
  * sshc, reaps the child. NULL-safe. Must not be called from a completion
- * callback (it joins the I/O thread). */
+ * callback (it joins the I/O thread), nor while another thread may still
+ * call into c. */
 void fxc_free(struct fxc *c);
 
 /* Makes the connection fail now, as if the link had died (tests, SIGTERM):

@@ -743,6 +743,8 @@ pump(struct fxc *c)
 		return;
 	}
 	seen = c->pkt_ctr.in_packets;
+	/* completions often submit the next request: send it now */
+	take_submissions(c);
 	fill_all(c);
 	if (xp_write(c) < 0)
 		return;
