@@ -54,8 +54,8 @@ struct run {
 	char who[256];
 };
 
-static void
-fxc_cfg(const struct opts *o, struct fxc_config *cfg)
+void
+chk_engine_config(const struct opts *o, struct fxc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	if (o->server_alive_interval > 0)
@@ -141,7 +141,7 @@ start(struct run *x, struct fxc_transport *t, const char *how)
 	struct fxc_config cfg;
 	char err[512] = "";
 
-	fxc_cfg(x->o, &cfg);
+	chk_engine_config(x->o, &cfg);
 	if (fxc_start(t, &cfg, &x->fxc, err, sizeof(err)) < 0)
 		return start_fail(x, how, err);
 	return step_sftp_checks(x);
@@ -440,8 +440,10 @@ chk_run(const struct opts *o, enum chk_plan plan,
 		out->conn = x.engine;
 		out->fxc = x.fxc;
 		out->root = x.root;
+		out->server_cmd = x.server_cmd;
 		x.fxc = NULL;
 		x.root = NULL;
+		x.server_cmd = NULL;
 	}
 	fxc_free(x.fxc);
 	sshc_free(x.conn);
@@ -463,5 +465,6 @@ chk_session_close(struct chk_session *s)
 		return;
 	fxc_free(s->fxc);	/* closes the connection it owns */
 	free(s->root);
+	free(s->server_cmd);
 	memset(s, 0, sizeof(*s));
 }

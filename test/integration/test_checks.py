@@ -663,3 +663,65 @@ def test_usage_errors(tool, sshd):
     assert res.returncode == 1 and 'no_such_option' in res.stderr
     res = run([tool, 'check', '--help'], timeout=30)
     assert res.returncode == 0 and '--json' in res.stdout and '16 folder' in res.stdout
+
+
+# --------------------------------------------------------------------------
+# passing mounts: the checks' session serves the mount
+
+def _mount_ok(bin_path, srv, path, mnt, *extra):
+    exe = bin_path('sshmountfs')
+    args = [exe, srv.spec(path=path), mnt, '-p', str(srv.port), '-F', srv.client_config,
+            '-o', 'IdentityFile=' + srv.key, '-o', 'UserKnownHostsFile=' + srv.known_hosts]
+    res = run(args + list(extra), timeout=60, env=srv.env())
+    assert res.returncode == 0, res.stderr
+    try:
+        util.wait_for_mount(None, mnt)
+        yield
+    finally:
+        if os.path.ismount(mnt):
+            util.umount(None, mnt)
+        else:
+            util.cleanup(None, mnt)
+
+
+@pytest.mark.skipif(util.fuse_available() is not None, reason=util.fuse_available() or '')
+@pytest.mark.parametrize('plan', [[], ['-o', 'full_check']])
+def test_mount_after_checks_leaves_nothing_behind(bin_path, sshd, tmp_mnt, plan):
+    path = os.path.join(sshd.remote_dir(), 'created')
+    for _ in _mount_ok(bin_path, sshd, path, tmp_mnt, *plan):
+        # The folder check made it; its probe file is gone (in the light
+        # plan its removal is not waited for, so give it a moment).
+        assert os.path.isdir(path)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and os.listdir(path):
+            time.sleep(0.05)
+        no_leftovers(path)
+        assert os.listdir(tmp_mnt) == []
+        with open(os.path.join(tmp_mnt, 'f'), 'w') as f:
+            f.write('through the mount')
+        assert open(os.path.join(path, 'f')).read() == 'through the mount'
+
+
+@pytest.mark.skipif(util.fuse_available() is not None, reason=util.fuse_available() or '')
+def test_mount_with_nice_ionice_runs_the_probed_server(bin_path, sshd, tmp_mnt):
+    path = sshd.remote_dir()
+    before = set(sshd.session_pids())
+    for _ in _mount_ok(bin_path, sshd, path, tmp_mnt, '-o', 'nice,ionice'):
+        servers = []
+        for pid in set(sshd.session_pids()) - before:
+            try:
+                if open('/proc/%d/comm' % pid).read().strip() == 'sftp-server':
+                    servers.append(pid)
+            except OSError:
+                pass
+        assert servers, 'no sftp-server under the test sshd'
+        for pid in servers:
+            stat = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+            assert int(stat[16]) == 19  # nice -n 19
+            io = run(['ionice', '-p', str(pid)], timeout=10, check=True).stdout.strip()
+            assert io == 'best-effort: prio 7'  # ionice -c2 -n7
+            exe = os.readlink('/proc/%d/exe' % pid)
+            assert exe == '/usr/lib/openssh/sftp-server'
+        with open(os.path.join(tmp_mnt, 'g'), 'w') as f:
+            f.write('x')
+        assert os.path.exists(os.path.join(path, 'g'))
