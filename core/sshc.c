@@ -533,6 +533,10 @@ apply_cli_misc(struct sshc *s, const struct opts *o, struct sshc_error *e)
 	bool no = false;
 	int rc = 0;
 
+	/* IdentityFile values stay with us, not libssh: our own loop walks
+	 * them (per-key detail, no .pub written, passphrase sources), and
+	 * libssh's list must keep the config's IdentityFile at its head for
+	 * parse_config()'s check. */
 	for (size_t i = 0; rc == 0 && i < o->identity_files.n; i++)
 		rc = add_identity(s, o->identity_files.v[i]);
 	if (rc < 0)
@@ -1687,7 +1691,8 @@ static int
 kbdint_answer(struct sshc *s, struct auth_run *st, const char *prompt, char echo,
 	      struct secret **ans, bool *owned, const char **why)
 {
-	char shown[256];
+	char shown[320];
+	int n;
 
 	*owned = false;
 	if (!echo && s->pw != NULL && !st->kbd_used_pw) {
@@ -1695,7 +1700,12 @@ kbdint_answer(struct sshc *s, struct auth_run *st, const char *prompt, char echo
 		*ans = s->pw;
 		return 0;
 	}
-	printable_copy(shown, sizeof(shown), prompt ? prompt : "", strlen(prompt ? prompt : ""));
+	/* As OpenSSH: "(user@host) Password: ", so a person knows who asks. */
+	n = snprintf(shown, sizeof(shown), "(%s@%s) ", st->user, s->host_port);
+	if (n < 0 || (size_t)n >= sizeof(shown))
+		n = 0;
+	printable_copy(shown + n, sizeof(shown) - (size_t)n, prompt ? prompt : "",
+		       strlen(prompt ? prompt : ""));
 	if (ask_user(s, shown, ans, why) < 0)
 		return -ENXIO;
 	*owned = true;

@@ -598,3 +598,13 @@ def test_password_from_terminal(sshd, bin_path, tmp_path):
     assert status == 0, out
     assert out.count(prompt) == 2           # asked again after a wrong one
     assert 'stdout: smtest' in out and util.TEST_PASSWORD not in out
+
+
+def test_keyboard_interactive_from_terminal(make_sshd, bin_path, tmp_path):
+    srv = make_sshd(config_extra='UsePAM yes\nPasswordAuthentication no\n')
+    argv = [bin_path('sshc-probe')] + opts(srv, key=str(tmp_path / 'nokey')) + \
+        ['smtest@127.0.0.1', 'exec', 'id -un']
+    prompt = '(smtest@[127.0.0.1]:%d) Password: ' % srv.port
+    status, out = run_on_pty(argv, srv.env(), [(prompt, util.TEST_PASSWORD)])
+    assert status == 0, out
+    assert 'stdout: smtest' in out and util.TEST_PASSWORD not in out
