@@ -1,9 +1,9 @@
 /* checks: the pre-mount checks of Back In Time's sshtools.SSH, run as a
  * plan before a mount goes live (and by `sshmountfs-tool check`).
  *
- * Each check is one function with a typed result (see the checks/ modules). A plan
- * runs them in order and stops at the first failure. A passing plan also
- * leaves the live session the mount will use, so the light plan costs at
+ * Each check is one function with a typed result, one module each in
+ * checks/. A plan runs them in order and stops at the first failure. A
+ * passing plan also leaves the live session the mount will use, so the light plan costs at
  * most about two round trips on top of a plain connect.
  *
  * Transports without SSH (ssh_command=, directport=) skip the SSH checks

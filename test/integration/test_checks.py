@@ -312,6 +312,27 @@ def test_port_that_says_nothing(chk, sshd):
         close()
 
 
+def test_port_that_times_out(chk, sshd):
+    """A listener whose accept queue is full drops our SYNs: the connect
+    times out, as behind a firewall that drops packets."""
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    filler = socket.create_connection(('127.0.0.1', port), timeout=5)
+    try:
+        res = chk.fails('reachable', 'timeout', sshd.remote_dir(),
+                        '-o', 'reach_tries=2,reach_timeout=400ms,reach_pause=100ms', port=port)
+        rec = res.records['reachable']
+        assert rec['attempts'] == 2
+        assert 0.85 <= rec['seconds'] < 2, rec
+        assert rec['message'] == ('host 127.0.0.1 port %d: no answer (2 tries, 400 ms each)'
+                                  % port)
+    finally:
+        filler.close()
+        srv.close()
+
+
 def test_unresolvable_host(chk, sshd):
     args = [chk.tool, 'check', 'smtest@no-such-host.invalid:/tmp', '--json'] + chk.opts() + \
         ['-o', 'reach_tries=2,reach_pause=10ms']
@@ -355,6 +376,19 @@ def test_known_host_hashed_entry_and_plain_host_form(chk, sshd, tmp_path):
     res = chk.run(sshd.remote_dir(), light=True, known_hosts=str(kh))
     assert res.returncode == 0, res.stderr
     assert res.records['known-host']['outcome'] == 'passed'
+
+
+def test_unknown_host_key_accept_new(chk, sshd, tmp_path):
+    kh = tmp_path / 'known_hosts'
+    kh.write_text('')
+    res = chk.run(sshd.remote_dir(), '-o', 'StrictHostKeyChecking=accept-new', light=True,
+                  known_hosts=str(kh))
+    assert res.returncode == 0, res.stderr
+    assert res.records['known-host']['outcome'] == 'passed'
+    # recorded, so the strict default accepts it from now on
+    assert kh.read_text().strip()
+    res = chk.run(sshd.remote_dir(), light=True, known_hosts=str(kh))
+    assert res.returncode == 0, res.stderr
 
 
 def test_changed_host_key(chk, sshd, tmp_path):
