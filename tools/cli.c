@@ -289,16 +289,27 @@ cli_sshc_fail(const char *cmd, const struct sshc_error *e)
 }
 
 int
-cli_ssh_dir(char *buf, size_t len, bool create)
+cli_home_dir(char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	int n;
 
 	if (!pw || !pw->pw_dir || !*pw->pw_dir)
 		return -ENOENT;
-	n = snprintf(buf, len, "%s/.ssh", pw->pw_dir);
-	if (n < 0 || (size_t)n >= len)
+	n = snprintf(buf, len, "%s", pw->pw_dir);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int
+cli_ssh_dir(char *buf, size_t len, bool create)
+{
+	int rc = cli_home_dir(buf, len);
+
+	if (rc < 0)
+		return rc;
+	if (strlen(buf) + strlen("/.ssh") >= len)
 		return -ENAMETOOLONG;
+	strncat(buf, "/.ssh", len - strlen(buf) - 1);
 	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;

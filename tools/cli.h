@@ -85,6 +85,10 @@ int cli_exit_for_sshc(const struct sshc_error *e);
 /* Prints the sshc failure under this command's name; returns its exit status. */
 int cli_sshc_fail(const char *cmd, const struct sshc_error *e);
 
+/* The invoking user's home directory from the password database.
+ * 0, -ENOENT, -ENAMETOOLONG. */
+int cli_home_dir(char *buf, size_t len);
+
 /* The invoking user's ~/.ssh from the password database (not $HOME: autofs
  * and systemd run without a useful one). With create, makes it 0700 when
  * missing. 0, -ENOENT (no passwd entry), -ENAMETOOLONG or -errno of mkdir. */

@@ -33,8 +33,14 @@ static const char help[] =
 	"Exit status: 0 printed, 1 usage, 3 the host cannot be reached or is\n"
 	"not an SSH server.\n";
 
-int
-cmd_host_key(int argc, char **argv)
+struct hk_args {
+	struct cli_conn conn;
+	const char *algos;
+	bool hash;
+};
+
+static int
+parse(int argc, char **argv, struct hk_args *a)
 {
 	static const struct option lo[] = {
 		{ "hash", no_argument, NULL, 'H' },
@@ -42,63 +48,67 @@ cmd_host_key(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_conn conn;
-	struct opts o;
-	struct remote_hostkey k;
-	const char *algos = NULL;
-	char *line = NULL;
-	bool hash = false;
 	int c, rc;
 
-	cli_conn_init(&conn);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":Ht:p:F:o:h", lo, NULL)) != -1) {
-		if ((rc = cli_conn_option(CMD, &conn, c, optarg)) != 0) {
+		if ((rc = cli_conn_option(CMD, &a->conn, c, optarg)) != 0) {
 			if (rc < 0)
-				goto usage;
+				return CLI_EXIT_USAGE;
 			continue;
 		}
 		switch (c) {
 		case 'H':
-			hash = true;
+			a->hash = true;
 			break;
 		case 't':
-			algos = remote_hostkey_algos(optarg);
-			if (!algos) {
-				cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
-				goto usage;
-			}
+			if (!(a->algos = remote_hostkey_algos(optarg)))
+				return cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
 			break;
 		case 'h':
-			cli_conn_free(&conn);
-			return cli_help(help);
+			return -1;
 		default:
-			cli_bad_option(CMD, c, argv);
-			goto usage;
+			return cli_bad_option(CMD, c, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
-		goto usage;
-	}
-	rc = remote_opts(CMD, argv[optind], false, &conn, &o);
-	if (!rc)
-		rc = remote_fetch_hostkey(CMD, &o, algos, &k);
-	opts_free(&o);
-	cli_conn_free(&conn);
-	if (rc)
-		return rc;
-	if (hostkey_format_line(k.name, hash, k.type, k.b64, &line) < 0) {
-		remote_hostkey_free(&k);
+	if (optind != argc - 1)
+		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
+	return 0;
+}
+
+static int
+print_key(const struct remote_hostkey *k, bool hash)
+{
+	char *line = NULL;
+
+	if (hostkey_format_line(k->name, hash, k->type, k->b64, &line) < 0) {
 		cli_error(CMD, NULL, "cannot build the known_hosts line");
 		return CLI_EXIT_LOCAL;
 	}
-	printf("%s\n%s\n%s\n", k.sha256, line, k.short_type);
+	printf("%s\n%s\n%s\n", k->sha256, line, k->short_type);
 	free(line);
-	remote_hostkey_free(&k);
 	return CLI_EXIT_OK;
-usage:
-	cli_conn_free(&conn);
-	return CLI_EXIT_USAGE;
+}
+
+int
+cmd_host_key(int argc, char **argv)
+{
+	struct hk_args a = { .hash = false };
+	struct remote_hostkey k = { 0 };
+	struct opts o;
+	int rc;
+
+	cli_conn_init(&a.conn);
+	opts_init(&o);
+	rc = parse(argc, argv, &a);
+	if (rc == -1)
+		rc = cli_help(help);
+	else if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o)) &&
+		 !(rc = remote_fetch_hostkey(CMD, &o, a.algos, &k)))
+		rc = print_key(&k, a.hash);
+	remote_hostkey_free(&k);
+	opts_free(&o);
+	cli_conn_free(&a.conn);
+	return rc;
 }

@@ -78,7 +78,7 @@ parse(int argc, char **argv, struct keygen_args *a)
 			a->spec.rounds = (unsigned)v;
 			break;
 		case 'h':
-			exit(cli_help(help));
+			return -1;
 		default:
 			return cli_bad_option(CMD, c, argv);
 		}
@@ -118,7 +118,7 @@ cmd_keygen(int argc, char **argv)
 
 	rc = parse(argc, argv, &a);
 	if (rc)
-		return rc;
+		return rc == -1 ? cli_help(help) : rc;
 	if (a.pass_fd >= 0) {
 		rc = secret_from_fd(a.pass_fd, &pass);
 		if (rc < 0) {

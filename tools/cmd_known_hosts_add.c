@@ -113,9 +113,19 @@ default_file(const struct opts *o, char *buf, size_t len)
 {
 	int rc;
 
-	if (o->known_hosts) {
+	if (o->known_hosts && strncmp(o->known_hosts, "~/", 2)) {
 		snprintf(buf, len, "%s", o->known_hosts);
 		return 0;
+	}
+	if (o->known_hosts) {
+		/* "~/" is the home from the password database, as libssh reads it */
+		rc = cli_home_dir(buf, len);
+		if (rc == 0 && strlen(buf) + strlen(o->known_hosts) < len) {
+			strncat(buf, o->known_hosts + 1, len - strlen(buf) - 1);
+			return 0;
+		}
+		cli_error(CMD, "Give the file with --file.", "cannot expand %s", o->known_hosts);
+		return CLI_EXIT_LOCAL;
 	}
 	rc = cli_ssh_dir(buf, len, true);
 	if (rc < 0) {

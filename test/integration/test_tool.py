@@ -515,6 +515,12 @@ def test_known_hosts_add_default_file(tool, sshd, home_user):
     kh = os.path.join(sshdir, 'known_hosts')
     assert open(kh).read().split() == ['[127.0.0.1]:%d' % sshd.port] + host_pub(sshd)[:2]
     assert os.stat(kh).st_uid == home_user.pw_uid
+    # -o UserKnownHostsFile=~/... is the default file then, ~ from the same place
+    res = run(as_user(home_user, [tool.path, 'known-hosts-add', '127.0.0.1:%d' % sshd.port,
+                                  '-o', 'UserKnownHostsFile=~/.ssh/other_kh']), env=env, timeout=60)
+    expect(res, OK)
+    assert 'other_kh' in res.stdout
+    assert open(os.path.join(sshdir, 'other_kh')).read() == open(kh).read()
 
 
 # --------------------------------------------------------------------------
