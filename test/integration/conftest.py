@@ -75,17 +75,20 @@ def _start(**kw):
     return srv
 
 
-def _finish(srv):
-    problems = srv.stop()
+def stop_all(things, what):
+    """Stop each (its stop() returns a list of problems); fail if any."""
+    problems = []
+    for t in things:
+        problems += t.stop()
     if problems:
-        pytest.fail('sshd teardown: ' + '; '.join(problems), pytrace=False)
+        pytest.fail('%s teardown: %s' % (what, '; '.join(problems)), pytrace=False)
 
 
 @pytest.fixture(scope='module')
 def sshd():
     srv = _start()
     yield srv
-    _finish(srv)
+    stop_all([srv], 'sshd')
 
 
 @pytest.fixture
@@ -97,11 +100,7 @@ def make_sshd():
         started.append(srv)
         return srv
     yield make
-    problems = []
-    for srv in started:
-        problems += srv.stop()
-    if problems:
-        pytest.fail('sshd teardown: ' + '; '.join(problems), pytrace=False)
+    stop_all(started, 'sshd')
 
 
 @pytest.fixture(scope='session')

@@ -23,7 +23,7 @@ import time
 import pytest
 
 import util
-from conftest import fuse_test_marker
+from conftest import fuse_test_marker, stop_all
 
 pytestmark = [fuse_test_marker(), pytest.mark.require_root]
 
@@ -119,28 +119,18 @@ def automount(installed_helper):
     started = []
 
     def start(entries):
-        am = Automount(entries)
-        started.append(am)
-        return am
+        started.append(Automount(entries))
+        return started[-1]
     yield start
-    problems = []
-    for am in started:
-        problems += am.stop()
-    if problems:
-        pytest.fail('automount teardown: ' + '; '.join(problems), pytrace=False)
+    stop_all(started, 'automount')
 
 
 def entry(form, sshd, path, known_hosts=None):
-    opts = 'port=%d,IdentityFile=%s,UserKnownHostsFile=%s,BatchMode=yes' % (
-        sshd.port, sshd.key, known_hosts or sshd.known_hosts)
-    return FORMS[form].format(opts=opts, user='smtest', path=path)
+    return FORMS[form].format(opts=sshd.mount_opts(known_hosts), user='smtest', path=path)
 
 
 def remote_with_file(sshd):
-    d = sshd.remote_dir('smtest')
-    with open(os.path.join(d, 'hello'), 'w') as f:
-        f.write('hello\n')
-    return d
+    return sshd.remote_dir('smtest', files={'hello': 'hello\n'})
 
 
 # Under an autofs mount, looking a name up (stat, realpath, ismount) is what

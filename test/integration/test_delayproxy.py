@@ -75,8 +75,9 @@ def test_round_trip_time(delay_proxy):
     c.close()
     echo.close()
     med = statistics.median(rtts)
-    # 10 ms each way through the proxy twice per round trip: client->echo, echo->client
-    assert 0.019 <= med <= 0.040, rtts
+    # 10 ms each way: 20 ms per round trip; the upper bound only catches a
+    # delay applied twice (a busy machine adds a few ms)
+    assert 0.019 <= med <= 0.036 or (med <= 0.039 and min(rtts) <= 0.030), rtts
 
 
 def test_delay_can_change(delay_proxy):
@@ -96,12 +97,10 @@ def test_delay_can_change(delay_proxy):
     echo.close()
 
 
-def test_throughput_is_not_the_bottleneck(delay_proxy):
-    sink = Echo(sink=True)
-    proxy = delay_proxy(sink.port, 10)
-    c = connect(proxy)
+def _send_through(port, total):
+    """MB/s of sending total bytes to a sink at port (EOF and its count included)."""
+    c = socket.create_connection(('127.0.0.1', port), timeout=60)
     data = os.urandom(1 << 20)
-    total = 768 << 20
     t = time.monotonic()
     for _ in range(total >> 20):
         c.sendall(data)
@@ -109,12 +108,23 @@ def test_throughput_is_not_the_bottleneck(delay_proxy):
     ans = c.recv(100)
     dt = time.monotonic() - t
     c.close()
-    sink.close()
     assert ans == b'total %d' % total
-    rate = total / dt / 1e6
-    print('delayproxy throughput at 10 ms one-way: %.0f MB/s' % rate)
-    # measured ~450 MB/s on an idle 2-core machine; leave room for a busy one
-    assert rate > 150, rate
+    return total / dt / 1e6
+
+
+def test_throughput_is_not_the_bottleneck(delay_proxy):
+    total = 512 << 20
+    direct = Echo(sink=True)
+    base = _send_through(direct.port, total)
+    direct.close()
+    sink = Echo(sink=True)
+    proxy = delay_proxy(sink.port, 10)
+    rate = _send_through(proxy.port, total)
+    sink.close()
+    print('delayproxy at 10 ms one-way: %.0f MB/s (direct: %.0f MB/s)' % (rate, base))
+    # ~450-700 MB/s on an idle 2-core machine; on a loaded one both numbers
+    # fall, so the bar is relative as well as absolute
+    assert rate > 200 or rate > base / 3, (rate, base)
     assert proxy.stats()['bytes_up'] == total
 
 

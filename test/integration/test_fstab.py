@@ -22,15 +22,11 @@ UMOUNT = '/usr/bin/umount'
 
 
 def ssh_options(sshd, known_hosts=None):
-    return 'port=%d,IdentityFile=%s,UserKnownHostsFile=%s,BatchMode=yes' % (
-        sshd.port, sshd.key, known_hosts or sshd.known_hosts)
+    return sshd.mount_opts(known_hosts)
 
 
 def remote_with_file(sshd):
-    d = sshd.remote_dir('smtest')
-    with open(os.path.join(d, 'hello'), 'w') as f:
-        f.write('hello from the remote\n')
-    return d
+    return sshd.remote_dir('smtest', files={'hello': 'hello from the remote\n'})
 
 
 def fstype_of(helper):

@@ -569,14 +569,26 @@ class SshServer:
         return False
 
     # the interface of the fixture
-    def remote_dir(self, user=TEST_USER):
-        """A fresh, empty directory owned by user (the 'remote' side)."""
+    def remote_dir(self, user=TEST_USER, files=None):
+        """A fresh directory owned by user (the 'remote' side), empty or
+        holding files ({name: text}, owned by user too)."""
         import pwd
         pw = pwd.getpwnam(user)
         d = tempfile.mkdtemp(prefix=user + '-', dir=self.remote_base)
+        for name, text in (files or {}).items():
+            path = os.path.join(d, name)
+            with open(path, 'w') as f:
+                f.write(text)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
         os.chown(d, pw.pw_uid, pw.pw_gid)
         os.chmod(d, 0o755)
         return d
+
+    def mount_opts(self, known_hosts=None):
+        """The -o list that points a mount (sshmountfs, or sshfs) at this
+        server non-interactively: port, key, known_hosts, BatchMode."""
+        return 'port=%d,IdentityFile=%s,UserKnownHostsFile=%s,BatchMode=yes' % (
+            self.port, self.key, known_hosts or self.known_hosts)
 
     def env(self):
         env = dict(os.environ)
