@@ -112,21 +112,50 @@ chk_report_text(void *fp, const struct chk_result res[CHK_COUNT])
 	}
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (p[0] >= 0xf5)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong 3/4-byte forms, surrogates, past U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Paths and server texts may hold any bytes: what is not UTF-8 becomes
+ * U+FFFD so the output always parses. */
 void
 chk_json_string(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n;
+
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\') {
 			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
+		} else if (*p == '\n') {
 			fputs("\\n", f);
-		else if (*p == '\t')
+		} else if (*p == '\t') {
 			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
+		} else if (*p < 0x20 || *p == 0x7f) {
 			fprintf(f, "\\u%04x", *p);
-		else
+		} else if (*p < 0x80) {
 			fputc(*p, f);
+		} else if ((n = utf8_len(p)) == 0) {
+			fputs("\\ufffd", f);
+		} else {
+			fwrite(p, 1, n, f);
+			p += n - 1;
+		}
 	}
 	fputc('"', f);
 }

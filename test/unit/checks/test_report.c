@@ -120,10 +120,28 @@ test_output(void)
 	TAP_CHECK(res[CHK_REACHABLE].seconds >= 0 && res[CHK_REACHABLE].seconds < 1);
 }
 
+static void
+test_json_bytes(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	/* valid UTF-8 kept; a lone byte, an overlong form and a surrogate
+	 * replaced; control characters escaped */
+	chk_json_string(f, "caf\xc3\xa9 \xff \xc0\xaf \xed\xa0\x80 \x01 \xf0\x9f\x98\x80");
+	fclose(f);
+	TAP_CHECK(strcmp(buf, "\"caf\xc3\xa9 \\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd "
+			      "\\u0001 \xf0\x9f\x98\x80\"") == 0);
+	printf("# %s\n", buf);
+	free(buf);
+}
+
 int
 main(void)
 {
 	test_names();
+	test_json_bytes();
 	test_output();
 	return tap_done();
 }
