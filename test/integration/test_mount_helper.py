@@ -178,6 +178,17 @@ def test_usage_errors(helper, mnt):
         assert res.argv is None
 
 
+def test_help_and_version(helper):
+    for arg in ('-h', '--help'):
+        res = helper(arg)
+        assert res.returncode == 0
+        assert res.stdout.startswith('usage: mount.sshmountfs ')
+    res = helper('-V')
+    assert res.returncode == 0
+    assert res.stdout.startswith('mount.sshmountfs 0.')
+    assert res.argv is None
+
+
 def test_missing_file_system_binary(helper, mnt):
     os.unlink(helper.fs)
     res = helper('h:/p', mnt)

@@ -330,12 +330,34 @@ prepare(struct helper *h, int argc, char **argv)
 	return r;
 }
 
+/* -h and -V alone; mount(8) never passes them. */
+static bool
+info_request(int argc, char **argv)
+{
+	if (argc != 2)
+		return false;
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		printf("usage: mount.sshmountfs [TYPE#][user@]host:[path] DIR [-sfnv] [-N NS] "
+		       "[-o OPTS] [-t TYPE]\n"
+		       "The mount(8) helper of sshmountfs: see mount.sshmountfs(8), and\n"
+		       "sshmountfs --help for the options.\n");
+		return true;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("mount.sshmountfs %s\n", SSHMOUNTFS_VERSION);
+		return true;
+	}
+	return false;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct helper h = { .keep = { NULL, 0 } };
 	int status;
 
+	if (info_request(argc, argv))
+		return 0;
 	log_init("mount.sshmountfs", LOG_LVL_WARN);
 	opts_init(&h.o);
 	if (prepare(&h, argc, argv) != 0)
