@@ -656,6 +656,58 @@ test_many_callers(void)
 	stop_fake(&f, c);
 }
 
+struct reentry {
+	struct fxc *c;
+	int call_rc, submit_rc, calls;
+	struct done_rec inner;
+};
+
+/* Completions run on the I/O thread: a blocking call there would wait for
+ * itself, a submit is fine. */
+static void
+reentry_done(void *arg, int err, const struct fxp_reply *r)
+{
+	struct reentry *x = arg;
+	struct fxc_result res;
+	struct wire_buf b;
+
+	(void)err;
+	(void)r;
+	wire_buf_init(&b, 0);
+	fxp_enc_path(&b, FXP_STAT, "/inner");
+	x->call_rc = fxc_call(x->c, 0, &b, &res);
+	x->submit_rc = fxc_submit(x->c, 0, &b, rec_done, &x->inner);
+	wire_buf_free(&b);
+	__atomic_add_fetch(&x->calls, 1, __ATOMIC_RELEASE);
+}
+
+static void
+test_reentry(void)
+{
+	struct fake f;
+	struct reentry x;
+	struct wire_buf b;
+	char err[512];
+
+	memset(&x, 0, sizeof(x));
+	if (start_fake(&f, run_echo, NULL, &x.c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	TAP_EQ_INT(fxc_least_loaded(x.c), 0);
+	wire_buf_init(&b, 0);
+	fxp_enc_path(&b, FXP_STAT, "/outer");
+	TAP_EQ_INT(fxc_submit(x.c, 0, &b, reentry_done, &x), 0);
+	wire_buf_free(&b);
+	TAP_CHECK(wait_for(&x.calls, 1, 3000));
+	TAP_EQ_INT(x.call_rc, -EDEADLK);
+	TAP_EQ_INT(x.submit_rc, 0);
+	TAP_CHECK(wait_for(&x.inner.calls, 1, 3000));
+	TAP_EQ_INT(x.inner.err, 0);
+	TAP_CHECK(strstr(x.inner.echo, "/inner") != NULL);
+	stop_fake(&f, x.c);
+}
+
 static void
 test_keepalive(void)
 {
@@ -905,6 +957,7 @@ main(void)
 	test_hostile(3);
 	test_hostile(4);
 	test_many_callers();
+	test_reentry();
 	test_keepalive();
 	test_kill();
 	test_free_fails_pending();
