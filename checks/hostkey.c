@@ -42,7 +42,7 @@ chk_known_host(struct sshc *s, struct chk_result *res)
 	memset(&e, 0, sizeof(e));
 	if (sshc_verify_host(s, &e) == 0) {
 		fp = sshc_fingerprint(s);
-		chk_res_pass(res, "host key %s is known", fp ? fp : "(no fingerprint)");
+		chk_res_pass(res, "host key %s accepted", fp ? fp : "(no fingerprint)");
 		return 0;
 	}
 	reason = chk_host_reason_of(&e);

@@ -195,7 +195,7 @@ def test_full_plan_passes_and_creates_the_path(chk, sshd):
         assert r[name]['outcome'] == 'passed', r[name]
     assert r['reachable']['attempts'] == 1
     assert r['reachable']['message'].startswith('127.0.0.1:%d answers: SSH-2.0-' % sshd.port)
-    assert re.search(r'host key SHA256:\S+ is known', r['known-host']['message'])
+    assert re.search(r'^host key SHA256:\S+ accepted$', r['known-host']['message'])
     assert r['login']['message'] == 'logged in as %s@127.0.0.1' % TEST_USER
     assert r['cipher']['message'].startswith('negotiated ')
     assert 'sftp-server at /' in r['commands']['message']
