@@ -333,6 +333,17 @@ def test_port_that_times_out(chk, sshd):
         srv.close()
 
 
+def test_proxy_jump_probes_the_jump_host(chk, sshd):
+    """With ProxyJump= the target may be unreachable from here by design:
+    the probe goes to the first hop, as Back In Time 1.5 does."""
+    port = util.free_port()
+    res = chk.fails('reachable', 'connection-refused', sshd.remote_dir(),
+                    '-o', 'ProxyJump=%s@127.0.0.1:%d,reach_tries=2,reach_pause=10ms'
+                    % (TEST_USER, port))
+    assert res.records['reachable']['message'].startswith(
+        'jump host 127.0.0.1 port %d: connection refused (2 tries' % port)
+
+
 def test_unresolvable_host(chk, sshd):
     args = [chk.tool, 'check', 'smtest@no-such-host.invalid:/tmp', '--json'] + chk.opts() + \
         ['-o', 'reach_tries=2,reach_pause=10ms']
