@@ -416,7 +416,7 @@ test_deadline_and_late_reply(void)
 	TAP_EQ_INT(submit_stat(c, 0, "/late", &d), 0);
 	TAP_CHECK(wait_for(&d.calls, 1, 3000));
 	TAP_EQ_INT(d.err, -ETIMEDOUT);
-	TAP_CHECK(d.at - t0 >= 290 && d.at - t0 <= 700);
+	TAP_CHECK(d.at - t0 >= 290 && d.at - t0 <= 1300);
 	/* The late reply must be swallowed, and the link stays up. */
 	st(&f.release, 2);
 	TAP_EQ_INT(submit_stat(c, 0, "/next", &d2), 0);
@@ -564,7 +564,7 @@ test_hostile(int how)
 	TAP_EQ_INT(d.err, -EIO);
 	for (i = 0; i < 2; i++) {
 		TAP_EQ_INT(k[i].rc, -EIO);
-		TAP_CHECK(k[i].at - t0 < 1000);
+		TAP_CHECK(k[i].at - t0 < 2000);
 	}
 	TAP_CHECK(!fxc_alive(c));
 	memset(&d, 0, sizeof(d));
@@ -734,7 +734,7 @@ test_keepalive(void)
 	TAP_EQ_INT(submit_stat(c, -1, "/q", &d), 0);
 	TAP_CHECK(wait_for(&d.calls, 1, 3000));
 	TAP_EQ_INT(d.err, -EIO);
-	TAP_CHECK(d.at - t0 >= 250 && d.at - t0 < 1500);
+	TAP_CHECK(d.at - t0 >= 250 && d.at - t0 < 2500);
 	TAP_CHECK(!fxc_alive(c));
 	stop_fake(&f, c);
 }
@@ -843,7 +843,7 @@ test_pipe_reader_gone(void)
 		TAP_CHECK(wait_for(&d.calls, 1, 3000));
 		t0 = __atomic_load_n(&ps.closed_at, __ATOMIC_ACQUIRE);
 		TAP_EQ_INT(d.err, -EIO);
-		TAP_CHECK(d.at >= t0 && d.at - t0 < 1000);
+		TAP_CHECK(d.at >= t0 && d.at - t0 < 2000);
 		TAP_CHECK(!fxc_alive(c));
 	}
 	fxc_free(c);
