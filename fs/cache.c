@@ -20,6 +20,7 @@
 struct listing {
 	struct cache_dirent *e;		/* sorted by name */
 	size_t n, cap;
+	bool ours;			/* made by our mkdir: complete by construction */
 };
 
 struct centry {
@@ -348,7 +349,7 @@ cache_lookup_negative(struct cache *c, const char *path)
 		return false;
 	pthread_mutex_lock(&c->mu);
 	l = parent_listing(c, path, &pe);
-	if (l && listing_find(l, path_base(path)) < 0)
+	if (l && l->ours && listing_find(l, path_base(path)) < 0)
 		neg = true;
 	pthread_mutex_unlock(&c->mu);
 	return neg;
@@ -590,8 +591,10 @@ cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir)
 	    (e = get(c, path)) != NULL) {
 		struct listing *l = listing_copy(NULL, 0);
 
-		if (l)
+		if (l) {
+			l->ours = true;
 			set_listing(c, e, l);
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 }

@@ -12,9 +12,12 @@
  * and pass it to the put functions; a put is dropped when any invalidation
  * happened since (a global counter: conservative, never stale).
  *
- * A directory listing is complete: while it is fresh, a name missing from it
- * does not exist (cache_lookup_negative), which saves a round trip per
- * lookup of a new name (tar, cp -r into a fresh directory).
+ * A directory we created ourselves (mkdir) starts with an empty listing that
+ * our own operations keep up to date: while it is fresh, a name missing from
+ * it does not exist (cache_lookup_negative), which saves a round trip per
+ * lookup of a new name (tar, cp -r into a fresh directory). Listings read
+ * from the server never answer negatively: a file created there is found by
+ * name at once, as with sshfs (only listings wait for the timeout).
  *
  * Thread: every function may be called from any thread (one mutex).
  * With cfg.enabled false every get misses and every put is dropped.
@@ -57,8 +60,9 @@ uint64_t cache_gen(struct cache *c);
 bool cache_get_attr(struct cache *c, const char *path, struct stat *st);
 void cache_put_attr(struct cache *c, const char *path, const struct stat *st, uint64_t gen);
 
-/* True when the parent's listing is fresh and has no entry for path's last
- * component: the path certainly does not exist (within the timeout). */
+/* True when the parent's listing is one of ours (mkdir), fresh, and has no
+ * entry for path's last component: the path does not exist (within the
+ * timeout). */
 bool cache_lookup_negative(struct cache *c, const char *path);
 
 /* ---- directory listings ---- */

@@ -66,7 +66,6 @@ prepare(struct opts *o, int argc, char **argv, struct fs_ctx *c)
 	if (opts_parse_cmdline(o, argc, argv, err, sizeof(err)) < 0 ||
 	    (!o->show_help && !o->show_version && opts_finalize(o, err, sizeof(err)) < 0)) {
 		log_error("%s", err);
-		log_cont(LOG_LVL_ERROR, "  see: sshmountfs --help");
 		return MOUNT_EXIT_USAGE;
 	}
 	if (o->show_help) {
