@@ -92,6 +92,7 @@ struct fxc_chan {
 	uint64_t win_count;		/* count of the last window-growing read */
 	uint64_t win_read;		/* bytes read since then */
 	uint64_t load_pub;		/* chan_load() for other threads; atomic */
+	uint64_t stderr_bytes;		/* what the server wrote to stderr */
 };
 
 struct fxc_transport {

@@ -24,6 +24,8 @@
 
 extern char **environ;
 
+#define FXC_STDERR_LOG_MAX (16u * 1024)
+
 static struct fxc_transport *
 xp_new(void)
 {
@@ -424,11 +426,18 @@ stderr_cb(ssh_session s, ssh_channel chan, void *data, uint32_t len,
 	(void)chan;
 	if (!is_stderr)
 		return 0;
+	/* A server that never stops talking must not flood the log. */
+	ch->stderr_bytes += len;
+	if (ch->stderr_bytes - len >= FXC_STDERR_LOG_MAX)
+		return (int)len;
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
 	if (n > 0)
 		log_warn("SFTP server (channel %d): %.*s", ch->idx,
 			 (int)(n > 1024 ? 1024 : n), p);
+	if (ch->stderr_bytes >= FXC_STDERR_LOG_MAX)
+		log_warn("SFTP server (channel %d): more on stderr, not shown",
+			 ch->idx);
 	return (int)len;
 }
 
