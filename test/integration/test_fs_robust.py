@@ -1,0 +1,260 @@
+"""Data integrity and failure behaviour on real mounts: large files by
+checksum, many threads at once, write errors that must not vanish, and a
+link that dies (killed sshd session, or a stalled network) giving EIO
+within the configured time instead of a hang.
+"""
+
+import errno
+import hashlib
+import os
+import random
+import subprocess
+import threading
+import time
+
+import pytest
+
+import util
+from conftest import fuse_test_marker
+from fsmount import FsMount
+
+pytestmark = fuse_test_marker()
+
+KEEPALIVE = ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2']
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def timed_errno(fn, limit):
+    """Runs fn in a thread; returns (errno or None, seconds). Fails the test
+    when fn has not returned within limit * 3 (a hang)."""
+    box = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            fn()
+            box['err'] = None
+        except OSError as e:
+            box['err'] = e.errno
+        box['t'] = time.monotonic() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(limit * 3)
+    assert not t.is_alive(), 'operation hung for more than %ss' % (limit * 3)
+    return box['err'], box['t']
+
+
+# ------------------------------------------------------------ integrity
+
+@pytest.mark.parametrize('user', ['root', 'smtest'])
+def test_large_file_roundtrip(sshd, tmp_mnt, tmp_path, user):
+    local = tmp_path / 'big'
+    with open(local, 'wb') as f:
+        for _ in range(64):
+            f.write(os.urandom(1 << 20))
+    want = sha256_file(local)
+    with FsMount(sshd, tmp_mnt, user=user) as m:
+        util.run(['cp', str(local), m.m('big')], timeout=120, check=True)
+        assert sha256_file(m.s('big')) == want
+    # a fresh mount: nothing can come from a page cache
+    with FsMount(sshd, tmp_mnt, user=user, src=m.src) as m2:
+        assert sha256_file(m2.m('big')) == want
+        # and again through random-offset reads
+        with open(m2.m('big'), 'rb') as f, open(local, 'rb') as g:
+            rnd = random.Random(7)
+            for _ in range(200):
+                off = rnd.randrange(0, 64 << 20)
+                n = rnd.randrange(1, 300000)
+                f.seek(off)
+                g.seek(off)
+                assert f.read(n) == g.read(n)
+
+
+def test_concurrent_mixed_io(sshd, tmp_mnt):
+    """16 threads of writes, reads, renames, listings and unlinks at once."""
+    errors = []
+    shared = os.urandom(8 << 20)
+    with FsMount(sshd, tmp_mnt, opts=['-o', 'cache_timeout=1']) as m:
+        with open(m.m('shared'), 'wb') as f:
+            f.write(shared)
+        os.mkdir(m.m('work'))
+
+        def worker(i):
+            rnd = random.Random(i)
+            try:
+                deadline = time.monotonic() + 6
+                n = 0
+                while time.monotonic() < deadline:
+                    n += 1
+                    if i % 4 == 0:		# sequential readers of one file
+                        with open(m.m('shared'), 'rb') as f:
+                            assert f.read() == shared
+                        continue
+                    name = m.m('work', 't%d-%d' % (i, n))
+                    data = os.urandom(rnd.randrange(1, 700000))
+                    with open(name, 'wb') as f:
+                        f.write(data)
+                    with open(name, 'r+b') as f:
+                        off = rnd.randrange(0, len(data))
+                        patch = os.urandom(rnd.randrange(1, 5000))
+                        f.seek(off)
+                        f.write(patch)
+                        data = (data[:off] + patch + data[off + len(patch):])
+                        f.seek(0)
+                        assert f.read() == data
+                    os.rename(name, name + '.r')
+                    assert os.stat(name + '.r').st_size == len(data)
+                    assert os.path.basename(name + '.r') in os.listdir(m.m('work'))
+                    with open(m.s('work', os.path.basename(name) + '.r'), 'rb') as f:
+                        assert f.read() == data
+                    os.unlink(name + '.r')
+            except BaseException as e:	# noqa: B902 - reported below
+                errors.append('thread %d: %r' % (i, e))
+        ts = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+        assert not any(t.is_alive() for t in ts), 'a thread hung'
+        assert errors == []
+        assert os.listdir(m.m('work')) == []
+
+
+@pytest.mark.require_root
+def test_write_error_is_reported(sshd, tmp_mnt):
+    """A write that fails on the server (a full disk) after write-behind has
+    answered must still fail the program: at write, fsync or close."""
+    src = sshd.remote_dir('root')
+    small = os.path.join(src, 'small')
+    os.mkdir(small)
+    util.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small], check=True)
+    try:
+        with FsMount(sshd, tmp_mnt, user='root', src=src) as m:
+            failed = None
+            try:
+                fd = os.open(m.m('small', 'f'), os.O_CREAT | os.O_WRONLY, 0o644)
+                try:
+                    for _ in range(64):
+                        os.write(fd, b'x' * 65536)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as e:
+                failed = e.errno
+            assert failed is not None, 'writing 4 MiB into 1 MiB succeeded'
+            # the mount still works afterwards
+            os.unlink(m.m('small', 'f'))
+            assert os.listdir(m.m('small')) == []
+    finally:
+        util.run(['umount', '-l', small], timeout=30)
+
+
+# ---------------------------------------------------------- dead links
+
+def test_killed_session_gives_eio(sshd, tmp_mnt):
+    with FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no']) as m:
+        with open(m.m('f'), 'wb') as f:
+            f.write(b'x' * 100000)
+        f = open(m.m('f'), 'rb', buffering=0)
+        try:
+            sshd.kill_sessions()
+            err, took = timed_errno(lambda: os.listdir(m.m()), 5)
+            assert err == errno.EIO and took < 5
+            err, took = timed_errno(lambda: os.stat(m.m('other')), 5)
+            assert err == errno.EIO and took < 5
+            err, took = timed_errno(lambda: os.pread(f.fileno(), 10, 50000), 5)
+            assert err == errno.EIO and took < 5
+        finally:
+            f.close()
+    # unmounting a dead mount still ends the process with 0 (checked by stop)
+
+
+def test_stalled_link_gives_eio(sshd, tmp_mnt, delay_proxy):
+    """No FIN, no RST: the network just stops. Keepalive (1 s x 2) declares
+    the link dead and every operation fails with EIO; none hangs."""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no'])
+    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    with m:
+        with open(m.m('f'), 'wb') as f:
+            f.write(b'y' * 100000)
+        proxy.stall()
+        t0 = time.monotonic()
+        err, took = timed_errno(lambda: os.listdir(m.m()), 8)
+        assert err == errno.EIO, err
+        assert took < 8
+        err, took = timed_errno(lambda: open(m.m('f'), 'rb').read(), 8)
+        assert err == errno.EIO
+        assert time.monotonic() - t0 < 12
+        proxy.resume()
+
+
+def test_delay_proxy_works_at_latency(sshd, tmp_mnt, delay_proxy):
+    """The whole data path at 20 ms RTT: correct data, and large transfers
+    are pipelined (far fewer round trips than requests)."""
+    proxy = delay_proxy(sshd.port, 10)
+    sshd.add_known_port(proxy.port)
+    m = FsMount(sshd, tmp_mnt)
+    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    data = os.urandom(16 << 20)
+    with m:
+        t0 = time.monotonic()
+        with open(m.m('f'), 'wb') as f:
+            f.write(data)
+        wrote = time.monotonic() - t0
+        assert open(m.s('f'), 'rb').read() == data
+        util.run(['sh', '-c', 'echo 3 > /proc/sys/vm/drop_caches'], timeout=30)
+        t0 = time.monotonic()
+        assert open(m.m('f'), 'rb').read() == data
+        read = time.monotonic() - t0
+    # 16 MiB in 255 KiB requests is 64 requests: one at a time would be 1.3 s
+    assert wrote < 5 and read < 5, (wrote, read)
+
+
+class _ProxiedSshd:
+    """The fixture's sshd as seen through a proxy port."""
+
+    def __init__(self, sshd, port):
+        self._s = sshd
+        self.port = port
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+    def ssh_opts(self):
+        o = self._s.ssh_opts()
+        o[1] = str(self.port)
+        return o
+
+
+def test_operations_after_death_fail_fast(sshd, tmp_mnt):
+    with FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no']) as m:
+        os.listdir(m.mnt)
+        sshd.kill_sessions()
+        time.sleep(0.5)
+        for _ in range(20):
+            err, took = timed_errno(lambda: os.listdir(m.mnt), 2)
+            assert err == errno.EIO and took < 1
+        err, _ = timed_errno(lambda: open(m.m('new'), 'wb'), 2)
+        assert err == errno.EIO
+
+
+def test_unmount_dead_daemonized_mount(sshd, tmp_mnt):
+    src = sshd.remote_dir('smtest')
+    argv = ([util.bin_path('sshmountfs'), sshd.spec('smtest', src), tmp_mnt] +
+            sshd.ssh_opts() + KEEPALIVE)
+    res = util.run(argv, timeout=60, env=sshd.env())
+    assert res.returncode == 0, res.stderr
+    sshd.kill_sessions()
+    time.sleep(0.5)
+    util.umount(None, tmp_mnt)
