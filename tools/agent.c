@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cli.h"
 #include "wire.h"
 
 /* draft-miller-ssh-agent message numbers */
@@ -18,15 +19,6 @@
 #define AGENT_IDENTITIES_ANSWER 12
 #define AGENTC_REMOVE_IDENTITY 18
 #define AGENT_MAX_KEYS 4096
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static int
 open_sock(const char *path)
@@ -61,7 +53,7 @@ io_all(int fd, void *buf, size_t len, bool out, long deadline)
 
 	while (len) {
 		struct pollfd pf = { .fd = fd, .events = out ? POLLOUT : POLLIN };
-		long left = deadline - now_ms();
+		long left = deadline - cli_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -89,7 +81,7 @@ static int
 transact(const char *sock, int timeout_ms, const struct wire_buf *req, uint8_t **reply,
 	 size_t *rlen)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = cli_now_ms() + timeout_ms;
 	uint8_t hdr[4];
 	uint32_t n;
 	int fd, rc;

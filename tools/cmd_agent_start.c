@@ -14,7 +14,8 @@
 #include "proc.h"
 
 #define CMD "agent-start"
-#define ANSWER_MS 2000
+#define ANSWER_MS 5000
+#define READY_MS 10000
 #define START_MS 10000
 
 static const char help[] =
@@ -63,22 +64,28 @@ why(int rc)
 	return rc == -EPROTO ? "the answer is not an agent's" : strerror(-rc);
 }
 
-/* A fresh agent may still be setting up its socket. */
+/* A fresh agent may still be setting up its socket: ask again for up to
+ * READY_MS. */
 static int
 wait_answer(const char *sock)
 {
+	long deadline = cli_now_ms() + READY_MS;
 	struct agent_ids ids;
-	int rc = -ETIMEDOUT;
+	int rc;
 
-	for (int i = 0; i < 20; i++) {
-		rc = agent_list(sock, ANSWER_MS, &ids);
+	for (;;) {
+		long left = deadline - cli_now_ms();
+
+		rc = agent_list(sock, left < ANSWER_MS ? (int)(left > 100 ? left : 100) : ANSWER_MS,
+				&ids);
 		if (rc == 0) {
 			agent_ids_free(&ids);
 			return 0;
 		}
+		if (cli_now_ms() >= deadline)
+			return rc;
 		nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}
-	return rc;
 }
 
 static int

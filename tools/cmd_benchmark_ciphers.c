@@ -197,43 +197,64 @@ out:
 	return rate;
 }
 
-/* Logs in with Ciphers=<cipher>. 0; 1 when the server does not offer the
- * cipher; else an exit status (message printed). */
+/* Logs in with Ciphers=<cipher>. 0, or -1 with *e saying why. */
 static int
-connect_with(struct bench *b, struct opts *o, const char *cipher, struct sshc **out)
+connect_with(struct bench *b, struct opts *o, const char *cipher, struct sshc **out,
+	     struct sshc_error *e)
 {
-	struct sshc_error e = { 0 };
 	struct secret *pw = NULL;
 	struct sshc *s = NULL;
 
 	*out = NULL;
+	memset(e, 0, sizeof(*e));
 	free(o->ciphers);
 	o->ciphers = strdup(cipher);
-	if (!o->ciphers || sshc_new(o, &s, &e) < 0)
-		return o->ciphers ? cli_sshc_fail(CMD, &e) : CLI_EXIT_LOCAL;
+	if (!o->ciphers) {
+		snprintf(e->msg, sizeof(e->msg), "out of memory");
+		e->code = SSHC_E_IO;
+		return -1;
+	}
+	if (sshc_new(o, &s, e) < 0)
+		return -1;
 	/* each connection gets its own copy: sshc wipes the one it is given */
 	if (b->password && (secret_from_bytes(b->password->s, b->password->len, &pw) < 0 ||
 			    sshc_set_password(s, pw) < 0)) {
 		sshc_free(s);
-		return CLI_EXIT_LOCAL;
+		snprintf(e->msg, sizeof(e->msg), "cannot hold the password");
+		e->code = SSHC_E_IO;
+		return -1;
 	}
-	if (sshc_connect(s, &e) < 0) {
+	if (sshc_connect(s, e) < 0 || sshc_verify_host(s, e) < 0 || sshc_authenticate(s, e) < 0) {
 		sshc_free(s);
-		return e.code == SSHC_E_KEX ? 1 : cli_sshc_fail(CMD, &e);
-	}
-	if (sshc_verify_host(s, &e) < 0 || sshc_authenticate(s, &e) < 0) {
-		sshc_free(s);
-		return cli_sshc_fail(CMD, &e);
+		return -1;
 	}
 	*out = s;
 	return 0;
+}
+
+/* A connection that times out or breaks gets a second chance: one slow
+ * moment of the network or the server must not end the whole table. */
+static int
+connect_retry(struct bench *b, struct opts *o, const char *cipher, struct sshc **out)
+{
+	struct sshc_error e;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (connect_with(b, o, cipher, out, &e) == 0)
+			return 0;
+		if (e.code == SSHC_E_KEX)
+			return 1;	/* the server does not offer it */
+		if (e.code != SSHC_E_TIMEOUT && e.code != SSHC_E_IO)
+			break;
+	}
+	return cli_sshc_fail(CMD, &e);
 }
 
 static int
 measure(struct bench *b, struct opts *o, struct row *r)
 {
 	struct sshc *s;
-	int rc = connect_with(b, o, r->cipher, &s);
+	int rc = connect_retry(b, o, r->cipher, &s);
 
 	r->mbps = -1;
 	if (rc == 1)

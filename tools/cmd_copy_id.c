@@ -33,7 +33,8 @@ static const char help[] =
 	"  -i FILE                 the public key (default: the first of\n"
 	"                          ~/.ssh/id_ed25519.pub, id_ecdsa.pub, id_rsa.pub)\n"
 	"      --password-stdin    read the login password from standard input\n"
-	"      --askpass PROGRAM   ask this program for the login password\n"
+	"      --askpass PROGRAM   ask this program for the login password (or a\n"
+	"                          login key's passphrase), only when needed\n"
 	"      --passphrase-fd N   passphrase of the new key's private key, for the\n"
 	"                          proof login\n"
 	"      --authorized-keys PATH  the remote file (default\n"
@@ -200,36 +201,23 @@ build_script(const struct copyid *a)
 	return s;
 }
 
-/* The first login: the user's usual methods, or the password given. */
+/* The first login: the user's usual methods, or the password given.
+ * --askpass makes PROGRAM sshc's SSH_ASKPASS (forced), so it is asked only
+ * for what the login really needs: a password, or a key's passphrase. */
 static int
 login(const struct copyid *a, const struct opts *o, struct sshc **out)
 {
 	struct sshc_error e = { 0 };
-	struct secret *pw = NULL;
 	struct sshc *s = NULL;
-	char prompt[600];
-	int rc;
 
 	*out = NULL;
-	if (sshc_new(o, &s, &e) < 0)
-		return cli_sshc_fail(CMD, &e);
-	if (a->askpass) {
-		snprintf(prompt, sizeof(prompt), "Copy the public key %s to %s.\nPassword for %s:",
-			 a->pubfile, o->host, o->user ? o->user : "the remote user");
-		rc = secret_from_askpass(a->askpass, prompt, &pw);
-		if (rc < 0) {
-			sshc_free(s);
-			cli_error(CMD, NULL, "the askpass program %s gave no password (%s)", a->askpass,
-				  rc == -ENOENT ? "not found" : rc == -ECANCELED ? "cancelled" :
-				  strerror(-rc));
-			return CLI_EXIT_AUTH;
-		}
-		sshc_set_password(s, pw);
+	if (a->askpass && (setenv("SSH_ASKPASS", a->askpass, 1) < 0 ||
+			   setenv("SSH_ASKPASS_REQUIRE", "force", 1) < 0)) {
+		cli_error(CMD, NULL, "cannot set SSH_ASKPASS: %s", strerror(errno));
+		return CLI_EXIT_LOCAL;
 	}
-	if (sshc_connect(s, &e) < 0 || sshc_verify_host(s, &e) < 0 || sshc_authenticate(s, &e) < 0) {
-		sshc_free(s);
+	if (sshc_open(o, &s, &e) < 0)
 		return cli_sshc_fail(CMD, &e);
-	}
 	*out = s;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "proc.h"
 
 extern char **environ;
@@ -18,15 +19,6 @@ struct sink {
 	char *buf;
 	size_t len;
 };
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* In the child, between fork and exec: only async-signal-safe calls.
  * Every source descriptor is first lifted above HIGH_FD, so moving one
@@ -91,7 +83,7 @@ collect(struct sink *s, long deadline)
 	while (s[0].fd >= 0 || s[1].fd >= 0) {
 		struct pollfd pf[2] = { { .fd = s[0].fd, .events = POLLIN },
 					{ .fd = s[1].fd, .events = POLLIN } };
-		long left = deadline - now_ms();
+		long left = deadline - cli_now_ms();
 
 		if (left <= 0)
 			return false;
@@ -116,11 +108,11 @@ reap(pid_t pid, long deadline, bool *timed_out)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline && !*timed_out) {
+		if (cli_now_ms() >= deadline && !*timed_out) {
 			*timed_out = true;
 			kill(pid, SIGKILL);
-			deadline = now_ms() + 5000;
-		} else if (now_ms() >= deadline) {
+			deadline = cli_now_ms() + 5000;
+		} else if (cli_now_ms() >= deadline) {
 			return -1;
 		}
 		usleep(10000);
@@ -144,7 +136,7 @@ int
 proc_run(const struct proc_spec *spec, struct proc_result *res)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 }, rc = 0;
-	long deadline = now_ms() + spec->timeout_ms;
+	long deadline = cli_now_ms() + spec->timeout_ms;
 	struct sink s[2] = { { -1, NULL, 0 }, { -1, NULL, 0 } };
 	pid_t pid;
 

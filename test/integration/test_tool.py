@@ -625,17 +625,29 @@ def test_copy_id_askpass_and_encrypted_key(tool, ak_server, tmp_path):
     key = str(tmp_path / 'enc')
     with fd_with('key pass\n') as fd:
         expect(tool('keygen', key, '--passphrase-fd', fd, '-a', '2', pass_fds=[fd]), OK)
+    marker = tmp_path / 'asked'
     askpass = tmp_path / 'askpass.sh'
-    askpass.write_text('#!/bin/sh\necho %s\n' % TEST_PASSWORD)
+    askpass.write_text('#!/bin/sh\necho "$1" >> %s\necho %s\n' % (marker, TEST_PASSWORD))
     askpass.chmod(0o755)
     # without the passphrase: installed, and the server's acceptance is proven
     res = expect(copy_id(tool, srv, key + '.pub', '--askpass', askpass, password=None), OK)
     assert 'The server accepts the key' in res.stdout and 'needs its passphrase' in res.stdout
+    assert 'password' in marker.read_text()
     # with it: the full login
     with fd_with('key pass\n') as fd:
         res = expect(copy_id(tool, srv, key + '.pub', '--passphrase-fd', fd, pass_fds=[fd]), OK)
     assert 'Key login works' in res.stdout
     assert open(srv.ak).read().count('\n') == 1
+    # a login that needs no password does not ask the program
+    marker.unlink()
+    plain, other = str(tmp_path / 'plain'), str(tmp_path / 'other')
+    expect(tool('keygen', plain), OK)
+    expect(tool('keygen', other), OK)
+    expect(copy_id(tool, srv, plain + '.pub'), OK)
+    expect(copy_id(tool, srv, other + '.pub', '-o', 'IdentityFile=' + plain, '--askpass', askpass,
+                   password=None), OK)
+    assert not marker.exists()
+    assert open(srv.ak).read().count('\n') == 3
 
 
 def test_copy_id_errors(tool, ak_server, sshd, tmp_path):
