@@ -283,9 +283,7 @@ step_reach(struct run *x)
 	ssh_options_get_port(ss, &port);
 	rc.host = host ? host : x->o->host;
 	rc.port = (int)port;
-#ifdef CHK_HAVE_SSHC_CONNECT_FD
 	rc.keep_fd = true;
-#endif
 	r = chk_reachable(&rc, &x->res[CHK_REACHABLE], &x->probe_fd);
 	ssh_string_free_char(host);
 	return r;
@@ -295,13 +293,11 @@ step_reach(struct run *x)
 static int
 step_connect(struct run *x, struct sshc_error *e)
 {
-#ifdef CHK_HAVE_SSHC_CONNECT_FD
 	int fd = x->probe_fd;
 
 	x->probe_fd = -1;
 	if (fd >= 0)
 		return sshc_connect_fd(x->conn, fd, e);
-#endif
 	return sshc_connect(x->conn, e);
 }
 

@@ -79,6 +79,12 @@ int sshc_new(const struct opts *o, struct sshc **out, struct sshc_error *e);
  * lists), IO. */
 int sshc_connect(struct sshc *s, struct sshc_error *e);
 
+/* As sshc_connect(), over a TCP socket the caller already connected to the
+ * configured target with the peer's banner still unread (the reachable
+ * check peeks at it with MSG_PEEK): saves the light plan a second TCP
+ * handshake. s owns fd from the call on, on success and on failure. */
+int sshc_connect_fd(struct sshc *s, int fd, struct sshc_error *e);
+
 /* known_hosts check (UserKnownHostsFile, then GlobalKnownHostsFile; hashed
  * entries work). Unknown: policy yes -> HOSTKEY_UNKNOWN (msg has key type
  * and SHA256 fingerprint, hint names sshmountfs-tool known-hosts-add and

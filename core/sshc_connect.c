@@ -336,6 +336,20 @@ own_socket(struct sshc *s, const char *host, unsigned port, struct sshc_error *e
 	return 0;
 }
 
+/* Key exchange over whatever stream libssh now has, then note the key. */
+static int
+handshake(struct sshc *s, bool proxied, struct sshc_error *e)
+{
+	if (ssh_connect(s->ss) != SSH_OK)
+		return ssh_connect_failed(s, s->host_port, proxied, e);
+	sshc_note_server_key(s);
+	log_debug("connected to %s: %s, cipher %s, kex %s", s->host_port,
+		  ssh_get_serverbanner(s->ss) ? ssh_get_serverbanner(s->ss) : "?",
+		  ssh_get_cipher_out(s->ss) ? ssh_get_cipher_out(s->ss) : "?",
+		  ssh_get_kex_algo(s->ss) ? ssh_get_kex_algo(s->ss) : "?");
+	return 0;
+}
+
 int
 sshc_connect(struct sshc *s, struct sshc_error *e)
 {
@@ -355,12 +369,27 @@ sshc_connect(struct sshc *s, struct sshc_error *e)
 	ssh_string_free_char(host);
 	if (rc < 0)
 		return rc;
-	if (ssh_connect(s->ss) != SSH_OK)
-		return ssh_connect_failed(s, s->host_port, proxied, e);
-	sshc_note_server_key(s);
-	log_debug("connected to %s: %s, cipher %s, kex %s", s->host_port,
-		  ssh_get_serverbanner(s->ss) ? ssh_get_serverbanner(s->ss) : "?",
-		  ssh_get_cipher_out(s->ss) ? ssh_get_cipher_out(s->ss) : "?",
-		  ssh_get_kex_algo(s->ss) ? ssh_get_kex_algo(s->ss) : "?");
-	return 0;
+	return handshake(s, proxied, e);
+}
+
+int
+sshc_connect_fd(struct sshc *s, int fd, struct sshc_error *e)
+{
+	char *host = NULL;
+	unsigned port = 22;
+	socket_t sfd = fd;
+	int rc;
+
+	sshc_err_clear(e);
+	/* Owned from here on, whatever happens: sshc_free() closes it. */
+	s->fd = fd;
+	rc = target(s, &host, &port, e);
+	ssh_string_free_char(host);
+	if (rc < 0)
+		return rc;
+	tune_socket(s);
+	if (ssh_options_set(s->ss, SSH_OPTIONS_FD, &sfd) < 0)
+		return sshc_err_set(e, SSHC_E_IO, "cannot hand the socket to libssh: %s",
+				    ssh_get_error(s->ss));
+	return handshake(s, false, e);
 }
