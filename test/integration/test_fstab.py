@@ -165,3 +165,31 @@ def test_sloppy_mount_ignores_unknown_option(sshd, installed_helper, tmp_mnt):
         util.cleanup(None, tmp_mnt)
         raise
     unmount(tmp_mnt)
+
+
+def test_mount_in_another_namespace(sshd, installed_helper, tmp_mnt):
+    # mount -N: the mount exists in that namespace only, and is served there
+    d = remote_with_file(sshd)
+    ns = subprocess.Popen(['unshare', '--mount', '--propagation', 'private', 'sleep', '120'])
+    try:
+        deadline = time.monotonic() + 10
+        while os.readlink('/proc/%d/ns/mnt' % ns.pid) == os.readlink('/proc/self/ns/mnt'):
+            assert time.monotonic() < deadline, 'unshare did not make a namespace'
+            time.sleep(0.05)
+        res = run([MOUNT, '-N', str(ns.pid), '-t', 'sshmountfs', sshd.spec('smtest', d),
+                   tmp_mnt, '-o', ssh_options(sshd)], timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert not os.path.ismount(tmp_mnt)
+        theirs = open('/proc/%d/mountinfo' % ns.pid).read()
+        assert ' %s ' % tmp_mnt in theirs and fstype_of(installed_helper) in theirs
+        inside = ['nsenter', '-m', '-t', str(ns.pid)]
+        res = run(inside + ['cat', os.path.join(tmp_mnt, 'hello')], timeout=30)
+        assert res.stdout == 'hello from the remote\n', res.stderr
+        pids = util.fuse_daemon_pids(tmp_mnt)
+        assert len(pids) == 1, pids
+        run(inside + [UMOUNT, tmp_mnt], timeout=30, check=True)
+        assert ' %s ' % tmp_mnt not in open('/proc/%d/mountinfo' % ns.pid).read()
+        assert util.wait_pids_gone(pids, 15), 'daemon outlived its mount'
+    finally:
+        ns.kill()
+        ns.wait(10)
