@@ -40,6 +40,9 @@ fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
 	c->acfg.umask = o->umask;
 	c->follow_symlinks = o->follow_symlinks;
 	c->transform_symlinks = o->transform_symlinks;
+	/* sshfs 3.7.6 turned contain_symlinks on by default; the 3.7.3 that
+	 * distributions ship has no such check, and neither do we unless asked. */
+	c->contain_symlinks = o->contain_symlinks_set && o->contain_symlinks;
 	c->disable_hardlink = o->disable_hardlink;
 	c->default_permissions = o->default_permissions;
 	c->kernel_cache = o->kernel_cache;

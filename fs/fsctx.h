@@ -34,7 +34,7 @@ struct fs_ctx {
 	struct idmap idmap;
 	struct attr_cfg acfg;
 	struct ofile_table files;
-	bool follow_symlinks, transform_symlinks, disable_hardlink;
+	bool follow_symlinks, transform_symlinks, contain_symlinks, disable_hardlink;
 	bool default_permissions, kernel_cache, direct_io;
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,6 +199,10 @@ meta_readlink(const char *path, char *buf, size_t size)
 	    (r = path_symlink_relative(c->root, path, t, &rel)) == 0 && rel) {
 		free(t);
 		t = rel;
+	}
+	if (c->contain_symlinks && path_target_escapes(t)) {
+		free(t);
+		return -EPERM;
 	}
 	n = strlen(t);
 	if (n >= size)
@@ -484,6 +489,47 @@ known_type(struct fs_ctx *c, const char *path)
 	return cache_get_attr(c->cache, path, &st) ? st.st_mode & S_IFMT : 0;
 }
 
+/* Errors after which moving the target aside cannot help. */
+static bool
+rename_final(int r)
+{
+	return r == 0 || r == -ENOENT || r == -ENOTDIR || r == -EISDIR ||
+	       r == -ENOTEMPTY || r == -EINVAL || r == -EXDEV || r == -ENOSPC;
+}
+
+/* A server without (or refusing) posix-rename will not rename over an
+ * existing name. POSIX wants the replacement, so do what sshfs's
+ * workaround=rename does: move the target aside, rename, remove the old
+ * target (put it back if the rename fails). Not atomic: another client may
+ * see the name missing for a moment. */
+static int
+rename_aside(struct fs_ctx *c, const char *rf, const char *rt, int first)
+{
+	struct fxc *fx = fsctx_meta(c);
+	struct fxp_attr ta;
+	unsigned char rnd[6];
+	char *tmp = NULL;
+	int r;
+
+	if (rfs_lstat(fx, rt, &ta) < 0 || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return first;
+	if (asprintf(&tmp, "%s.sshmountfs-%02x%02x%02x%02x%02x%02x", rt, rnd[0], rnd[1],
+		     rnd[2], rnd[3], rnd[4], rnd[5]) < 0)
+		return -ENOMEM;
+	if ((r = rfs_rename(fx, rt, tmp, true)) < 0) {
+		free(tmp);
+		return first;
+	}
+	if ((r = rfs_rename(fx, rf, rt, true)) < 0) {
+		if (rfs_rename(fx, tmp, rt, true) < 0)
+			log_error("rename: %s was left as %s", rt, tmp);
+	} else if (S_ISDIR(ta.perm) ? rfs_rmdir(fx, tmp) < 0 : rfs_remove(fx, tmp) < 0) {
+		log_warn("rename: could not remove the replaced %s", tmp);
+	}
+	free(tmp);
+	return r;
+}
+
 int
 meta_rename(const char *from, const char *to, unsigned int flags)
 {
@@ -497,6 +543,8 @@ meta_rename(const char *from, const char *to, unsigned int flags)
 	type = known_type(c, from);
 	if ((r = fsctx_remote(c, from, &rf)) == 0 && (r = fsctx_remote(c, to, &rt)) == 0)
 		r = rfs_rename(fsctx_meta(c), rf, rt, (flags & RENAME_NOREPLACE) != 0);
+	if (!rename_final(r) && !(flags & RENAME_NOREPLACE))
+		r = rename_aside(c, rf, rt, r);
 	free(rf);
 	free(rt);
 	if (r == 0) {

@@ -185,6 +185,26 @@ path_symlink_relative(const char *root, const char *link_fpath,
 	return r;
 }
 
+bool
+path_target_escapes(const char *target)
+{
+	const char *p = target;
+
+	if (target[0] == '/')
+		return true;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
 int
 path_escape_opt(const char *s, char **out)
 {

@@ -43,6 +43,10 @@ int path_rebase(const char *p, const char *from, const char *to, char **out);
 int path_symlink_relative(const char *root, const char *link_fpath,
 			  const char *target, char **out);
 
+/* contain_symlinks (sshfs 3.7.6): true when a link target could lead out
+ * of the mount: absolute, or with a ".." component anywhere. */
+bool path_target_escapes(const char *target);
+
 /* Escapes ',' and '\' with a backslash, as fusermount expects in fsname=. */
 int path_escape_opt(const char *s, char **out);
 

@@ -136,6 +136,19 @@ test_symlink_relative(void)
 }
 
 static void
+test_escapes(void)
+{
+	TAP_CHECK(path_target_escapes("/etc/passwd"));
+	TAP_CHECK(path_target_escapes(".."));
+	TAP_CHECK(path_target_escapes("sub/../../etc"));
+	TAP_CHECK(path_target_escapes("a//../b"));
+	TAP_CHECK(!path_target_escapes("sub/target"));
+	TAP_CHECK(!path_target_escapes("./sub/target"));
+	TAP_CHECK(!path_target_escapes("..foo/bar.."));
+	TAP_CHECK(!path_target_escapes("a/..b"));
+}
+
+static void
 test_escape(void)
 {
 	TAP_CHECK(str_is(esc("u@h:/a,b"), "u@h:/a\\,b"));
@@ -152,5 +165,6 @@ main(void)
 	test_under_rebase();
 	test_symlink_relative();
 	test_escape();
+	test_escapes();
 	return tap_done();
 }
