@@ -30,7 +30,7 @@ static const char help[] =
 	"askpass program (--askpass, else $SSH_ASKPASS), else the terminal; it is\n"
 	"checked before ssh-add runs and asked for once.\n"
 	"\n"
-	"  -f, --force             remove the key from the agent first, then add it\n"
+	"  -f, --force             remove the key from the agent and add it again\n"
 	"      --passphrase-fd N   read the passphrase (one line) from descriptor N\n"
 	"      --askpass PROGRAM   ask this program for the passphrase\n"
 	"      --ssh-add PROGRAM   the ssh-add to run (default ssh-add on PATH)\n"
@@ -125,34 +125,40 @@ set_identity(struct unlock *u, ssh_key key)
 	return 0;
 }
 
-/* 1 when the agent holds the key (and --force did not remove it), 0 when
- * it should be added (or the key's identity is not known yet: then this
- * only proves an agent answers), else an exit status. */
+/* Asks the agent whether it holds the key (*has; false while the key's
+ * identity is not known yet, which still proves an agent answers).
+ * 0 or an exit status. */
 static int
-in_agent(struct unlock *u)
+in_agent(const struct unlock *u, bool *has)
 {
 	struct agent_ids ids;
-	bool has;
 	int rc = agent_list(u->sock, AGENT_MS, &ids);
 
+	*has = false;
 	if (rc < 0) {
 		cli_error(CMD, "Start one: eval \"$(" CLI_PROG " agent-start)\"",
 			  "no ssh-agent answers on SSH_AUTH_SOCK=%s (%s)", u->sock ? u->sock : "",
 			  rc == -EPROTO ? "not an agent" : strerror(-rc));
 		return CLI_EXIT_AGENT;
 	}
-	has = u->blob && agent_ids_has(&ids, u->blob, u->bloblen);
+	*has = u->blob && agent_ids_has(&ids, u->blob, u->bloblen);
 	agent_ids_free(&ids);
-	if (has && u->force) {
-		rc = agent_remove(u->sock, AGENT_MS, u->blob, u->bloblen);
-		if (rc < 0 && rc != -ESRCH) {
-			cli_error(CMD, NULL, "the agent did not remove %s: %s", u->key, strerror(-rc));
-			return CLI_EXIT_AGENT;
-		}
-		fprintf(stderr, "%s %s: removed %s from the agent (--force)\n", CLI_PROG, CMD, u->fp);
-		return 0;
+	return 0;
+}
+
+/* --force: only after the passphrase proved right, so a wrong one never
+ * leaves the agent without the key. */
+static int
+remove_key(const struct unlock *u)
+{
+	int rc = agent_remove(u->sock, AGENT_MS, u->blob, u->bloblen);
+
+	if (rc < 0 && rc != -ESRCH) {
+		cli_error(CMD, NULL, "the agent did not remove %s: %s", u->key, strerror(-rc));
+		return CLI_EXIT_AGENT;
 	}
-	return has ? 1 : 0;
+	fprintf(stderr, "%s %s: removed %s from the agent (--force)\n", CLI_PROG, CMD, u->fp);
+	return 0;
 }
 
 /* Decrypts the key once with a passphrase from the configured source. */
@@ -301,6 +307,7 @@ static int
 unlock(struct unlock *u)
 {
 	ssh_key priv = NULL;
+	bool has;
 	int rc;
 
 	if (!u->key && (rc = default_key(u)))
@@ -311,19 +318,20 @@ unlock(struct unlock *u)
 	}
 	/* Ask the agent before any passphrase question when the identity is
 	 * readable without it: a loaded key needs no question at all. */
-	if ((rc = identity_from_public(u)))
+	if ((rc = identity_from_public(u)) || (rc = in_agent(u, &has)))
 		return rc;
-	if ((rc = in_agent(u)))
-		return rc == 1 ? already(u) : rc;
+	if (has && !u->force)
+		return already(u);
 	if ((rc = open_private(u, &priv)))
 		return rc;
-	if (!u->blob) {
-		rc = set_identity(u, priv);
-		if (!rc && (rc = in_agent(u)) == 1)
-			rc = already(u);
-	}
+	if (!u->blob && !(rc = set_identity(u, priv)))
+		rc = in_agent(u, &has);
 	ssh_key_free(priv);
 	if (rc)
+		return rc;
+	if (has && !u->force)
+		return already(u);
+	if (has && (rc = remove_key(u)))
 		return rc;
 	if (run_ssh_add(u) < 0)
 		return CLI_EXIT_AGENT;

@@ -63,7 +63,7 @@ main(int argc, char **argv)
 	}
 	/* ssh-add runs us as "$SSH_ASKPASS PROMPT": the variable, not argv,
 	 * says we are the askpass program then. */
-	if (getenv(TOOL_ASKPASS_FD_ENV) && (argc < 2 || !find(argv[1])))
+	if (getenv(TOOL_ASKPASS_FD_ENV) && (argc < 2 || (argv[1][0] != '-' && !find(argv[1]))))
 		return cmd_askpass_fd(argc, argv);
 	if (argc < 2) {
 		usage(stderr);

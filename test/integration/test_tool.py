@@ -786,6 +786,12 @@ def test_agent_unlock_passphrase_fd(tool, agent_env, tmp_path, ktype):
     with fd_with('sesame open\n') as fd:
         expect(tool('agent-unlock', key, '--passphrase-fd', fd, env=env, pass_fds=[fd]), OK)
     assert agent_fingerprints(env) == [ref_fingerprint(key)]
+    # --force with a wrong passphrase: refused before anything is removed
+    with fd_with('wrong\n') as fd:
+        res = expect(tool('agent-unlock', '--force', key, '--passphrase-fd', fd, env=env,
+                          pass_fds=[fd]), AUTH, 'wrong passphrase')
+    assert 'removed' not in res.stderr
+    assert agent_fingerprints(env) == [ref_fingerprint(key)]
 
 
 def test_agent_unlock_askpass_and_no_terminal(tool, agent_env, tmp_path):
@@ -807,7 +813,7 @@ def test_agent_unlock_askpass_and_no_terminal(tool, agent_env, tmp_path):
     expect(tool('agent-unlock', pem, '--askpass', askpass, env=env), OK)
     assert len(agent_fingerprints(env)) == 2
     res = expect(tool('agent-unlock', pem, '--askpass', askpass, env=env), OK)
-    assert 'already in the agent' in res.stdout
+    assert 'already in the agent' in res.stdout and 'Added' not in res.stdout
 
 
 def test_agent_unlock_errors(tool, agent_env, tmp_path):
