@@ -96,23 +96,21 @@ def _unescape(s):
     return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), s)
 
 
-def is_mounted(mnt, resolve=True):
-    """Whether mnt is a mount point, from mountinfo. resolve=False skips
-    realpath(): a path under an autofs mount must not be looked up, since a
-    lookup is what makes automount mount it."""
-    mnt = os.path.realpath(mnt) if resolve else mnt
-    return any(m == mnt for m, _, _ in mountinfo())
-
-
 def mount_entry(mnt, resolve=True):
-    """(fstype, source) of the topmost mount at mnt, or None (resolve: as
-    is_mounted)."""
+    """(fstype, source) of the topmost mount at mnt, or None. resolve=False
+    skips realpath(): a path under an autofs mount must not be looked up,
+    since a lookup is what makes automount mount it."""
     mnt = os.path.realpath(mnt) if resolve else mnt
     found = None
     for m, fstype, src in mountinfo():
         if m == mnt:
             found = (fstype, src)
     return found
+
+
+def is_mounted(mnt, resolve=True):
+    """Whether mnt is a mount point, from mountinfo (resolve: as mount_entry)."""
+    return mount_entry(mnt, resolve) is not None
 
 
 def wait_for_mount(proc, mnt, timeout=MOUNT_TIMEOUT):
@@ -139,14 +137,18 @@ def _drain(proc):
         out, err = proc.communicate(timeout=5)
     except (subprocess.TimeoutExpired, ValueError, OSError):
         return ''
-    return (out or '') + (err or '') if isinstance(out or '', str) else \
-        ((out or b'') + (err or b'')).decode(errors='replace')
+    text = ''
+    for part in (out, err):
+        if isinstance(part, bytes):
+            part = part.decode(errors='replace')
+        text += part or ''
+    return text
 
 
 def fuse_daemon_pids(mnt, resolve=True):
     """PIDs of processes that have /dev/fuse open and whose command line
     mentions the mount point (how a daemonized mount is found; resolve: as
-    is_mounted)."""
+    mount_entry)."""
     real = os.path.realpath(mnt) if resolve else mnt
     pids = []
     for pid in _all_pids():
