@@ -18,6 +18,7 @@
 #include "folder.h"
 #include "fxc.h"
 #include "result.h"
+#include "util.h"
 #include "rfs.h"
 #include "sshc.h"
 
@@ -114,15 +115,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < rounds; i++) {
-		double t0 = chk_now();
+		double t0 = util_now_s();
 
 		if (plain(&o) < 0)
 			return 2;
-		tp[i] = chk_now() - t0;
-		t0 = chk_now();
+		tp[i] = util_now_s() - t0;
+		t0 = util_now_s();
 		if (light(&o, &pc, i) < 0)
 			return 3;
-		tl[i] = chk_now() - t0;
+		tl[i] = util_now_s() - t0;
 	}
 	qsort(tp, (size_t)rounds, sizeof(double), cmp);
 	qsort(tl, (size_t)rounds, sizeof(double), cmp);

@@ -14,6 +14,7 @@
 
 #include "reachable.h"
 #include "result.h"
+#include "util.h"
 
 static const char *const reach_names[CHK_REACH_COUNT] = {
 	[CHK_REACH_OK] = "ok",
@@ -37,7 +38,7 @@ chk_reach_reason_name(int reason)
 static int
 ms_left(double deadline)
 {
-	double left = (deadline - chk_now()) * 1000.0;
+	double left = (deadline - util_now_s()) * 1000.0;
 
 	return left <= 0 ? 0 : (int)left + 1;
 }
@@ -214,8 +215,8 @@ peek_banner(int fd, double deadline, char *first, size_t firstlen)
 		 * up, the buffer is full, or it goes quiet for a moment. */
 		if (c == 1 || (size_t)n == sizeof(buf) || (p.revents & (POLLRDHUP | POLLHUP)))
 			return c;
-		if (c == -1 && deadline - chk_now() > 0.3)
-			deadline = chk_now() + 0.3;
+		if (c == -1 && deadline - util_now_s() > 0.3)
+			deadline = util_now_s() + 0.3;
 		if (ms_left(deadline) == 0)
 			return c;
 		/* poll() reports the unread bytes at once: wait a little for
@@ -332,7 +333,7 @@ chk_reachable(const struct chk_reach_cfg *cfg, struct chk_result *res, int *out)
 		if (t > 0)
 			sleep_ms(cfg->pause_ms);
 		res->attempts = t + 1;
-		deadline = chk_now() + cfg->timeout_ms / 1000.0;
+		deadline = util_now_s() + cfg->timeout_ms / 1000.0;
 		if (resolve(cfg, &list, &gai) < 0) {
 			if (gai == EAI_AGAIN && t + 1 < tries)
 				continue;

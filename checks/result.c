@@ -2,18 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "result.h"
-
-double
-chk_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util.h"
 
 void
 chk_res_begin(struct chk_result *r, enum chk_id id)
@@ -24,7 +15,7 @@ chk_res_begin(struct chk_result *r, enum chk_id id)
 	r->reason_name = "";
 	/* The start time hides in 'seconds' until the check finishes, so the
 	 * struct of the contract needs no extra field. */
-	r->seconds = -chk_now();
+	r->seconds = -util_now_s();
 }
 
 static void
@@ -32,7 +23,7 @@ finish(struct chk_result *r, enum chk_outcome oc)
 {
 	r->outcome = oc;
 	if (r->seconds <= 0)
-		r->seconds = chk_now() + r->seconds;
+		r->seconds = util_now_s() + r->seconds;
 	if (r->seconds < 0)
 		r->seconds = 0;
 }
@@ -89,14 +80,4 @@ chk_reason_lookup(const char *const *names, int count, int reason)
 	if (reason < 0 || reason >= count || !names[reason])
 		return "unknown";
 	return names[reason];
-}
-
-void
-chk_res_hint(struct chk_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->hint, sizeof(r->hint), fmt, ap);
-	va_end(ap);
 }

@@ -11,9 +11,6 @@
 
 #include "checks.h"
 
-/* Monotonic seconds. */
-double chk_now(void);
-
 /* Clears *r, sets its id and remembers the start time in r->seconds (as a
  * negative timestamp until the result is finished). */
 void chk_res_begin(struct chk_result *r, enum chk_id id);
@@ -35,9 +32,5 @@ void chk_res_skip(struct chk_result *r, const char *fmt, ...)
 /* names[reason] when 0 <= reason < count and set, else "unknown": the
  * body of every check's *_reason_name(). */
 const char *chk_reason_lookup(const char *const *names, int count, int reason);
-
-/* Replaces the hint of a finished result (printf format). */
-void chk_res_hint(struct chk_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -13,6 +13,8 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "util.h"
+
 /* The one process-wide state outside main()'s context (see log.h): set
  * before threads start, only read afterwards. */
 static struct {
@@ -72,14 +74,8 @@ emit(enum log_level level, bool prefixed, const char *text)
 		return;
 	n = (size_t)k < sizeof(line) - 1 ? (size_t)k : sizeof(line) - 2;
 	line[n++] = '\n';
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(STDERR_FILENO, line + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	/* Nowhere to report a failed log write. */
+	(void)util_write_all(STDERR_FILENO, line, n);
 }
 
 static void

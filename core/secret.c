@@ -17,6 +17,8 @@
 
 #include <sodium.h>
 
+#include "util.h"
+
 extern char **environ;
 
 int
@@ -341,20 +343,6 @@ restore_handlers(const struct sigaction old[N_TTY_SIGNALS])
 		sigaction(tty_signals[i], &old[i], NULL);
 }
 
-static void
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Echo off, prompt, read one line, then the terminal as it was: on every
  * path, including a signal (re-raised once the terminal is restored). */
 static int
@@ -379,10 +367,12 @@ tty_read(int fd, const char *prompt, struct secret *s)
 	quiet.c_lflag |= ICANON;
 	rc = tcsetattr(fd, TCSAFLUSH, &quiet) < 0 ? -ENXIO : 0;
 	if (rc == 0) {
-		write_all(fd, prompt, strlen(prompt));
+		/* The prompt is a courtesy: a terminal that takes no output
+		 * may still give the line. */
+		(void)util_write_all(fd, prompt, strlen(prompt));
 		rc = read_line(fd, s, &w, &eof);
 		(void)tcsetattr(fd, TCSAFLUSH, &old);
-		write_all(fd, "\n", 1);
+		(void)util_write_all(fd, "\n", 1);
 	}
 	sig = g_tty_signal;
 	restore_handlers(old_sa);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -110,15 +109,6 @@ static char *
 xstrdup_or_null(const char *p)
 {
 	return p != NULL ? strdup(p) : NULL;
-}
-
-long
-sshc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* ---- setup ------------------------------------------------------------ */

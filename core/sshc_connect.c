@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "sshc_int.h"
+#include "util.h"
 
 /* ---- connect: TCP ------------------------------------------------------- */
 
@@ -74,7 +75,7 @@ connect_one(const struct addrinfo *ai, long deadline)
 	p.fd = fd;
 	p.events = POLLOUT;
 	do {
-		long left = deadline - sshc_now_ms();
+		long left = deadline - util_now_ms();
 		if (left <= 0) {
 			close(fd);
 			return -ETIMEDOUT;
@@ -140,7 +141,7 @@ static int
 tcp_connect(struct sshc *s, const char *host, unsigned port, struct sshc_error *e)
 {
 	struct addrinfo *res = NULL, *ai;
-	long deadline = sshc_now_ms() + s->timeout * 1000L;
+	long deadline = util_now_ms() + s->timeout * 1000L;
 	int rc, last = -ETIMEDOUT;
 
 	rc = resolve(s, host, port, &res, e);
@@ -170,13 +171,13 @@ static int
 peek_banner(struct sshc *s, const char *host, unsigned port, struct sshc_error *e)
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-	long deadline = sshc_now_ms() + s->timeout * 1000L;
+	long deadline = util_now_ms() + s->timeout * 1000L;
 	char buf[256];
 	ssize_t n;
 	int rc;
 
 	do {
-		long left = deadline - sshc_now_ms();
+		long left = deadline - util_now_ms();
 		rc = left > 0 ? poll(&p, 1, (int)left) : 0;
 	} while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
@@ -256,7 +257,7 @@ kex_error(const char *host_port, const char *msg, struct sshc_error *e)
 }
 
 static int
-ssh_connect_failed(struct sshc *s, const char *host_port, bool proxied, struct sshc_error *e)
+connect_failed(struct sshc *s, const char *host_port, bool proxied, struct sshc_error *e)
 {
 	const char *msg = ssh_get_error(s->ss);
 	bool banner = ssh_get_serverbanner(s->ss) != NULL;
@@ -341,7 +342,7 @@ static int
 handshake(struct sshc *s, bool proxied, struct sshc_error *e)
 {
 	if (ssh_connect(s->ss) != SSH_OK)
-		return ssh_connect_failed(s, s->host_port, proxied, e);
+		return connect_failed(s, s->host_port, proxied, e);
 	sshc_note_server_key(s);
 	log_debug("connected to %s: %s, cipher %s, kex %s", s->host_port,
 		  ssh_get_serverbanner(s->ss) ? ssh_get_serverbanner(s->ss) : "?",

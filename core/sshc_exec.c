@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "sshc_int.h"
+#include "util.h"
 
 #define SSHC_EXEC_OUT_MAX (1024 * 1024)
 
@@ -80,7 +81,7 @@ exec_drain(ssh_channel ch, struct exec_out *o, long deadline)
 	int n;
 
 	for (;;) {
-		long left = deadline - sshc_now_ms();
+		long left = deadline - util_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, left < 100 ? (int)left : 100);
@@ -152,7 +153,7 @@ sshc_exec(struct sshc *s, const char *command, const char *input, char **out, in
 	}
 	rc = exec_feed(ch, input);
 	if (rc == 0)
-		rc = exec_drain(ch, &o, sshc_now_ms() + s->timeout * 1000L);
+		rc = exec_drain(ch, &o, util_now_ms() + s->timeout * 1000L);
 	if (rc == 0)
 		*status = ssh_channel_get_exit_status(ch);
 	rc = exec_result(s, command, rc, &o, e);

@@ -77,9 +77,6 @@ sshc_detail_add(struct sshc_error *e, const char *fmt, ...);
  * anything else, CR dropped; always NUL-terminates (size > 0). */
 void sshc_printable_copy(char *dst, size_t size, const char *src, size_t n);
 
-/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
-long sshc_now_ms(void);
-
 /* ---- steps of the other files -------------------------------------------- */
 
 /* sshc_config.c: applies everything sshc_new() promises to s->ss, in the

@@ -5,11 +5,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
-#include "cli.h"
+#include "util.h"
 #include "wire.h"
 
 /* draft-miller-ssh-agent message numbers */
@@ -53,7 +52,7 @@ io_all(int fd, void *buf, size_t len, bool out, long deadline)
 
 	while (len) {
 		struct pollfd pf = { .fd = fd, .events = out ? POLLOUT : POLLIN };
-		long left = deadline - cli_now_ms();
+		long left = deadline - util_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -81,7 +80,7 @@ static int
 transact(const char *sock, int timeout_ms, const struct wire_buf *req, uint8_t **reply,
 	 size_t *rlen)
 {
-	long deadline = cli_now_ms() + timeout_ms;
+	long deadline = util_now_ms() + timeout_ms;
 	uint8_t hdr[4];
 	uint32_t n;
 	int fd, rc;

@@ -111,9 +111,6 @@ int cli_parse_fd(const char *cmd, const char *opt, const char *arg, int *fd);
 /* Refuses text with control characters (comments, key lines). */
 bool cli_printable(const char *s);
 
-/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
-long cli_now_ms(void);
-
 /* Prints help text and returns CLI_EXIT_OK. */
 int cli_help(const char *text);
 

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "proc.h"
+#include "util.h"
 
 #define CMD "agent-start"
 #define ANSWER_MS 5000
@@ -69,12 +70,12 @@ why(int rc)
 static int
 wait_answer(const char *sock)
 {
-	long deadline = cli_now_ms() + READY_MS;
+	long deadline = util_now_ms() + READY_MS;
 	struct agent_ids ids;
 	int rc;
 
 	for (;;) {
-		long left = deadline - cli_now_ms();
+		long left = deadline - util_now_ms();
 
 		rc = agent_list(sock, left < ANSWER_MS ? (int)(left > 100 ? left : 100) : ANSWER_MS,
 				&ids);
@@ -82,7 +83,7 @@ wait_answer(const char *sock)
 			agent_ids_free(&ids);
 			return 0;
 		}
-		if (cli_now_ms() >= deadline)
+		if (util_now_ms() >= deadline)
 			return rc;
 		nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}

@@ -15,24 +15,9 @@
 #include "cli.h"
 #include "cmds.h"
 #include "secret.h"
+#include "util.h"
 
 #define CMD "askpass-fd"
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int
 cmd_askpass_fd(int argc, char **argv)
@@ -52,7 +37,7 @@ cmd_askpass_fd(int argc, char **argv)
 	rc = secret_from_fd((int)fd, &s);
 	if (rc < 0)
 		return rc == -EINVAL ? CLI_EXIT_OK : CLI_EXIT_LOCAL;	/* empty answer */
-	rc = write_all(1, s->s, s->len) || write_all(1, "\n", 1) ? CLI_EXIT_LOCAL : CLI_EXIT_OK;
+	rc = util_write_all(1, s->s, s->len) || util_write_all(1, "\n", 1) ? CLI_EXIT_LOCAL : CLI_EXIT_OK;
 	secret_free(s);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -18,6 +17,7 @@
 #include "cmds.h"
 #include "remote.h"
 #include "secret.h"
+#include "util.h"
 
 #define CMD "benchmark-ciphers"
 #define CHUNK (1024 * 1024)
@@ -62,15 +62,6 @@ struct bench {
 	struct row rows[MAX_CIPHERS];
 	size_t nrows;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool
 libssh_knows(const char *cipher)
@@ -180,7 +171,7 @@ run_once(const struct bench *b, struct sshc *s, const char *cipher, unsigned lon
 	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
 	    ssh_channel_request_exec(ch, "cat > /dev/null") != SSH_OK)
 		goto out;
-	t0 = now_s();
+	t0 = util_now_s();
 	for (i = 0; i < b->size_mib; i++) {
 		show_progress(b, cipher, run, i);
 		if (ssh_channel_write(ch, b->data, CHUNK) != CHUNK)
@@ -188,7 +179,7 @@ run_once(const struct bench *b, struct sshc *s, const char *cipher, unsigned lon
 	}
 	if (ssh_channel_send_eof(ch) != SSH_OK || drain(ch) < 0)
 		goto out;
-	rate = (double)b->size_mib * CHUNK / (now_s() - t0) / 1e6;
+	rate = (double)b->size_mib * CHUNK / (util_now_s() - t0) / 1e6;
 out:
 	if (ch) {
 		ssh_channel_close(ch);

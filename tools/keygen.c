@@ -29,6 +29,7 @@
 #include "kdf.h"
 #include "keyfile.h"
 #include "keygen.h"
+#include "util.h"
 
 #define SBUF_CAP (32 * 1024)	/* a 16384-bit RSA private section is ~10 KiB */
 #define SALT_LEN 16
@@ -416,24 +417,6 @@ armor(const struct sbuf *container, struct sbuf *text)
 }
 
 static int
-write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 write_new(const char *path, mode_t mode, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -442,7 +425,7 @@ write_new(const char *path, mode_t mode, const void *data, size_t len)
 	if (fd < 0)
 		return -errno;
 	/* fchmod: the umask must not loosen (or tighten) what we promise. */
-	rc = fchmod(fd, mode) < 0 ? -errno : write_all(fd, data, len);
+	rc = fchmod(fd, mode) < 0 ? -errno : util_write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)

@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "proc.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -83,7 +82,7 @@ collect(struct sink *s, long deadline)
 	while (s[0].fd >= 0 || s[1].fd >= 0) {
 		struct pollfd pf[2] = { { .fd = s[0].fd, .events = POLLIN },
 					{ .fd = s[1].fd, .events = POLLIN } };
-		long left = deadline - cli_now_ms();
+		long left = deadline - util_now_ms();
 
 		if (left <= 0)
 			return false;
@@ -108,11 +107,11 @@ reap(pid_t pid, long deadline, bool *timed_out)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (cli_now_ms() >= deadline && !*timed_out) {
+		if (util_now_ms() >= deadline && !*timed_out) {
 			*timed_out = true;
 			kill(pid, SIGKILL);
-			deadline = cli_now_ms() + 5000;
-		} else if (cli_now_ms() >= deadline) {
+			deadline = util_now_ms() + 5000;
+		} else if (util_now_ms() >= deadline) {
 			return -1;
 		}
 		usleep(10000);
@@ -136,7 +135,7 @@ int
 proc_run(const struct proc_spec *spec, struct proc_result *res)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 }, rc = 0;
-	long deadline = cli_now_ms() + spec->timeout_ms;
+	long deadline = util_now_ms() + spec->timeout_ms;
 	struct sink s[2] = { { -1, NULL, 0 }, { -1, NULL, 0 } };
 	pid_t pid;
 
