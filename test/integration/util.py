@@ -202,7 +202,10 @@ def umount(proc, mnt, timeout=MOUNT_TIMEOUT):
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pytest.fail('file system process still running %ss after umount' % timeout)
-        assert code == 0, 'file system process exited with status %d' % code
+        if code != 0:
+            out = _drain(proc)
+            pytest.fail('file system process exited with status %d%s'
+                        % (code, ('\noutput:\n' + out) if out else ''))
         return
     assert wait_pids_gone(pids, timeout), \
         'daemon %s still running %ss after umount' % (pids, timeout)
