@@ -255,10 +255,12 @@ fxp_enc_ext_begin(struct wire_buf *b, const char *name)
 {
 	int r;
 
-	if ((r = fxp_begin(b, FXP_EXTENDED)) != 0 ||
-	    (r = wire_put_cstring(b, name)) != 0)
+	if ((r = fxp_begin(b, FXP_EXTENDED)) != 0)
 		return r;
-	return 0;
+	/* Like every fxp_enc_*: no half-built packet left on failure. */
+	if ((r = wire_put_cstring(b, name)) != 0)
+		b->len = 0;
+	return r;
 }
 
 int
@@ -687,8 +689,12 @@ fxp_attr_to_stat(const struct fxp_attr *a, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_nlink = 1;	/* SFTP v3 has no link count */
 	if (a->flags & FXA_SIZE) {
-		st->st_size = (off_t)a->size;
-		st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+		/* The size is the server's word: one past INT64_MAX would
+		 * become a negative off_t. */
+		uint64_t size = a->size > INT64_MAX ? INT64_MAX : a->size;
+
+		st->st_size = (off_t)size;
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
 	}
 	if (a->flags & FXA_UIDGID) {
 		st->st_uid = a->uid;

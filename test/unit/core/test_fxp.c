@@ -330,6 +330,13 @@ test_enc_caps(void)
 	TAP_EQ_INT(b.len, 0);	/* nothing half-built left behind */
 	TAP_EQ_INT(fxp_enc_path(&b, FXP_STAT, "/a"), 0);
 	wire_buf_free(&b);
+	/* fxp_enc_ext_begin is an fxp_enc_* helper too: a name that does not
+	 * fit leaves the buffer empty, so it can be used again. */
+	wire_buf_init(&b, 16);
+	TAP_EQ_INT(fxp_enc_ext_begin(&b, "limits@openssh.com"), -EMSGSIZE);
+	TAP_EQ_INT(b.len, 0);
+	TAP_EQ_INT(fxp_enc_ext_begin(&b, "x"), 0);
+	wire_buf_free(&b);
 	free(big);
 	/* fxp_end on an empty buffer. */
 	wire_buf_init(&b, 0);
@@ -766,6 +773,17 @@ test_attr_stat(void)
 	TAP_EQ_INT(back.flags, FXA_PERMISSIONS);
 	TAP_EQ_INT(back.perm, 0600);
 	TAP_CHECK(back.size == 0 && back.uid == 0 && back.mtime == 0);
+
+	/* A hostile size past what off_t holds must not turn negative. */
+	memset(&a, 0, sizeof(a));
+	a.flags = FXA_SIZE;
+	a.size = UINT64_MAX;
+	fxp_attr_to_stat(&a, &st);
+	TAP_CHECK(st.st_size == INT64_MAX);
+	TAP_CHECK(st.st_blocks > 0);
+	a.size = (uint64_t)INT64_MAX + 1;
+	fxp_attr_to_stat(&a, &st);
+	TAP_CHECK(st.st_size == INT64_MAX);
 
 	/* Absent fields give zeros, not garbage. */
 	memset(&a, 0, sizeof(a));
