@@ -599,6 +599,7 @@ struct rfs_actx {
 	rfs_read_fn *rcb;
 	rfs_status_fn *scb;
 	void *arg;
+	uint32_t len;		/* READ: bytes asked for */
 };
 
 static void
@@ -609,8 +610,9 @@ rfs_read_done(void *arg, int err, const struct fxp_reply *rep)
 	uint32_t n = 0;
 
 	free(arg);
-	if (err == 0 && (err = fxp_reply_errno(rep, FXP_DATA)) == 0)
-		err = fxp_dec_data(rep, &d, &n);
+	if (err == 0 && (err = fxp_reply_errno(rep, FXP_DATA)) == 0 &&
+	    (err = fxp_dec_data(rep, &d, &n)) == 0 && n > x.len)
+		err = -EPROTO;	/* more than asked: the caller has no room */
 	if (err == -ENODATA)
 		err = 0;	/* EOF: zero bytes */
 	if (err == -EBADMSG)
@@ -659,7 +661,7 @@ int
 rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 	       uint32_t len, rfs_read_fn *cb, void *arg)
 {
-	const struct rfs_actx ctx = { .rcb = cb, .arg = arg };
+	const struct rfs_actx ctx = { .rcb = cb, .arg = arg, .len = len };
 	struct wire_buf b = { 0 };
 
 	return rfs_submit_ctx(c, h->chan, &b,

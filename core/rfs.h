@@ -70,7 +70,8 @@ ssize_t rfs_read(struct fxc *c, const struct rfs_handle *h, uint64_t off, void *
 ssize_t rfs_write(struct fxc *c, const struct rfs_handle *h, uint64_t off, const void *buf, size_t len);
 
 /* Async single-chunk READ (len <= fxc_max_read). cb gets the data (a view,
- * valid during the call), 0 bytes at EOF, or a negative errno. */
+ * valid during the call; at most len bytes: a server sending more gives
+ * -EPROTO), 0 bytes at EOF, or a negative errno. */
 typedef void rfs_read_fn(void *arg, int err, const uint8_t *data, uint32_t len);
 int rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 		   uint32_t len, rfs_read_fn *cb, void *arg);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fxc.h"
@@ -674,6 +675,80 @@ test_read(void)
 	free(buf);
 }
 
+/* What an rfs_read_async callback saw. */
+struct arec {
+	int calls;			/* atomic */
+	int err;
+	uint32_t len;
+	bool match;
+	uint64_t off;
+};
+
+static void
+arec_cb(void *arg, int err, const uint8_t *data, uint32_t len)
+{
+	struct arec *a = arg;
+
+	a->err = err;
+	a->len = len;
+	a->match = data == NULL || buf_matches(data, a->off, len);
+	__atomic_add_fetch(&a->calls, 1, __ATOMIC_RELEASE);
+}
+
+/* Bounded wait for the callback (the request deadline is 5 s). */
+static bool
+arec_wait(struct arec *a)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&a->calls, __ATOMIC_ACQUIRE) > 0)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* One async READ of [off, off+len) on a fresh server in 'mode'. */
+static void
+read_async_mode(int mode, uint64_t off, uint32_t len, struct arec *a)
+{
+	struct dsrv d;
+	struct rfs_handle h;
+	struct fxc *c = start(&d.s, h_data, true);
+
+	memset((char *)&d + sizeof(d.s), 0, sizeof(d) - sizeof(d.s));
+	memset(a, 0, sizeof(*a));
+	a->off = off;
+	d.s.flag = mode;
+	if (rfs_open(c, -1, "/f", FXF_READ, NULL, &h) != 0)
+		abort();
+	TAP_EQ_INT(rfs_read_async(c, &h, off, len, arec_cb, a), 0);
+	TAP_CHECK(arec_wait(a));
+	(void)rfs_close(c, &h);
+	stop(&d.s, c);
+}
+
+static void
+test_read_async(void)
+{
+	struct arec a;
+
+	read_async_mode(D_HONEST, 100, 500, &a);
+	TAP_CHECK(a.err == 0 && a.len == 500 && a.match);
+	read_async_mode(D_HONEST, FILE_SIZE - 10, 500, &a);
+	TAP_CHECK(a.err == 0 && a.len == 10 && a.match);	/* short at the end */
+	read_async_mode(D_HONEST, FILE_SIZE, 500, &a);
+	TAP_CHECK(a.err == 0 && a.len == 0);		/* EOF */
+	/* More than asked for is a broken server, as for rfs_read: the
+	 * callback must never see more bytes than the caller has room for. */
+	read_async_mode(D_TOO_MUCH, 0, 500, &a);
+	TAP_EQ_INT(a.err, -EPROTO);
+	TAP_EQ_INT(a.len, 0);
+	TAP_EQ_INT(a.calls, 1);
+}
+
 static void
 test_write(void)
 {
@@ -711,6 +786,7 @@ main(void)
 	test_rename_paths();
 	test_readdir_and_violations();
 	test_read();
+	test_read_async();
 	test_write();
 	return tap_done();
 }
