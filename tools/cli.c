@@ -316,6 +316,22 @@ cli_ssh_dir(char *buf, size_t len, bool create)
 }
 
 int
+cli_ssh_dir_find(const char *const *names, size_t n, int amode, char *buf, size_t len)
+{
+	char dir[4096];
+	int k;
+
+	if (cli_ssh_dir(dir, sizeof(dir), false) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		k = snprintf(buf, len, "%s/%s", dir, names[i]);
+		if (k > 0 && (size_t)k < len && access(buf, amode) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int
 cli_shell_quote(const char *s, bool fish, char *buf, size_t len)
 {
 	size_t o = 0;
@@ -367,6 +383,44 @@ cli_bad_option(const char *cmd, int c, char **argv)
 	if (optopt && strncmp(what, "--", 2))
 		return cli_usage(cmd, "unknown option '-%c'", optopt);
 	return cli_usage(cmd, "unknown option '%s'", what);
+}
+
+static int
+operands(const struct cli_optspec *sp, int argc, char **argv)
+{
+	int n = argc - optind;
+
+	if (!sp->operand && n > 0)
+		return cli_usage(sp->cmd, "unexpected argument '%s'", argv[optind]);
+	if (n > 1)
+		return cli_usage(sp->cmd, "one %s only", sp->operand);
+	if (sp->operand && n == 0 && !sp->operand_optional)
+		return cli_usage(sp->cmd, "which %s?", sp->operand);
+	return 0;
+}
+
+int
+cli_getopt(const struct cli_optspec *sp, int argc, char **argv)
+{
+	int c, rc;
+
+	/* 0, not 1: glibc then starts over completely, whatever ran before */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, sp->shortopts, sp->longopts, NULL)) != -1) {
+		if (c == 'h')
+			return -1;
+		if (c == '?' || c == ':')
+			return cli_bad_option(sp->cmd, c, argv);
+		if (sp->conn && (rc = cli_conn_option(sp->cmd, sp->conn, c, optarg)) != 0) {
+			if (rc < 0)
+				return CLI_EXIT_USAGE;
+			continue;
+		}
+		if ((rc = sp->take(sp->cmd, sp->ctx, c, optarg)) != 0)
+			return rc;
+	}
+	return operands(sp, argc, argv);
 }
 
 int

@@ -94,6 +94,11 @@ int cli_home_dir(char *buf, size_t len);
  * missing. 0, -ENOENT (no passwd entry), -ENAMETOOLONG or -errno of mkdir. */
 int cli_ssh_dir(char *buf, size_t len, bool create);
 
+/* The first of the n file names that exists in that ~/.ssh and that
+ * access(2) allows with 'amode' (F_OK, R_OK), as a path into buf.
+ * 0, or -ENOENT when none does (or there is no ~/.ssh). */
+int cli_ssh_dir_find(const char *const *names, size_t n, int amode, char *buf, size_t len);
+
 /* Writes s quoted for a POSIX shell (fish: for fish) into buf: bare when
  * it holds only safe characters, else in single quotes. -ENAMETOOLONG when
  * buf is too short. */
@@ -103,6 +108,34 @@ int cli_shell_quote(const char *s, bool fish, char *buf, size_t len);
  * getopt returned '?' or ':' for (unknown, or missing its value) and
  * returns CLI_EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
+
+struct option;
+
+/* What cli_getopt() needs to read one subcommand's options. */
+struct cli_optspec {
+	const char *cmd;		/* for messages */
+	const char *shortopts;		/* getopt_long's, starting with ':' */
+	const struct option *longopts;	/* NULL-terminated */
+	struct cli_conn *conn;		/* takes -p/-F/-o when not NULL */
+	/* The command's own option 'opt' with its value 'arg' (NULL for a
+	 * flag): 0 when taken, else the exit status to stop with, message
+	 * printed. Not called for 'h', -p/-F/-o, '?' or ':'. */
+	int (*take)(const char *cmd, void *ctx, int opt, const char *arg);
+	void *ctx;			/* passed to take */
+	const char *operand;		/* the one operand taken ("HOST", "FILE"),
+					 * named so in messages; NULL: none */
+	bool operand_optional;		/* it may be left out */
+};
+
+/* The getopt_long loop every subcommand runs over its argv (argv[0] is the
+ * subcommand's name; parsing restarts, so it may run more than once per
+ * process), then the operand count. 'h' (-h, --help) stops it at once.
+ * Returns 0 with optind at the operand (argc when it is left out), -1 for
+ * --help (the caller prints its help text), or an exit status with the
+ * message printed: an unknown option, a missing value, what take or
+ * cli_conn_option refused, an operand missing ("which HOST?"), one too
+ * many ("one HOST only"), or any when none is taken. Not reentrant. */
+int cli_getopt(const struct cli_optspec *sp, int argc, char **argv);
 
 /* Parses a --passphrase-fd style value: a number naming an open
  * descriptor. 0 or CLI_EXIT_USAGE with the message printed. */

@@ -125,6 +125,24 @@ start_agent(const char *prog, bool fish)
 	return rc;
 }
 
+struct start_args {
+	const char *prog;
+	bool fish;
+};
+
+static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct start_args *a = ctx;
+
+	(void)cmd;
+	if (c == 'f')
+		a->fish = true;
+	else if (c == 'A')
+		a->prog = arg;
+	return 0;
+}
+
 int
 cmd_agent_start(int argc, char **argv)
 {
@@ -134,39 +152,31 @@ cmd_agent_start(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *prog = "ssh-agent", *sock = getenv("SSH_AUTH_SOCK");
+	struct start_args a = { .prog = "ssh-agent" };
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":h",
+		.longopts = lo,
+		.take = take,
+		.ctx = &a,
+	};
+	const char *sock = getenv("SSH_AUTH_SOCK");
 	struct agent_ids ids;
-	bool fish = false;
-	int c, rc;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			fish = true;
-			break;
-		case 'A':
-			prog = optarg;
-			break;
-		case 'h':
-			return cli_help(help);
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+	rc = cli_getopt(&sp, argc, argv);
+	if (rc)
+		return rc < 0 ? cli_help(help) : rc;
 	if (sock && *sock) {
 		rc = agent_list(sock, ANSWER_MS, &ids);
 		if (rc == 0) {
 			fprintf(stderr, "%s %s: an agent already answers on %s (%zu key%s)\n",
 				CLI_PROG, CMD, sock, ids.n, ids.n == 1 ? "" : "s");
 			agent_ids_free(&ids);
-			return print_vars(sock, getenv("SSH_AGENT_PID"), fish);
+			return print_vars(sock, getenv("SSH_AGENT_PID"), a.fish);
 		}
 		fprintf(stderr, "%s %s: SSH_AUTH_SOCK=%s does not answer (%s); starting "
 			"a new agent\n", CLI_PROG, CMD, sock, why(rc));
 	}
-	return start_agent(prog, fish);
+	return start_agent(a.prog, a.fish);
 }

@@ -19,7 +19,7 @@
 
 #define CMD "agent-unlock"
 #define AGENT_MS 5000
-#define SSH_ADD_MS 30000
+#define ADD_MS 30000		/* the whole ssh-add run */
 
 static const char help[] =
 	"Usage: " CLI_PROG " agent-unlock [KEY] [OPTIONS]\n"
@@ -53,6 +53,27 @@ struct unlock {
 };
 
 static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct unlock *u = ctx;
+
+	switch (c) {
+	case 'f':
+		u->force = true;
+		break;
+	case 'P':
+		return cli_parse_fd(cmd, "--passphrase-fd", arg, &u->ps.fd);
+	case 'A':
+		u->ps.askpass = arg;
+		break;
+	case 'S':
+		u->ssh_add = arg;
+		break;
+	}
+	return 0;
+}
+
+static int
 parse(int argc, char **argv, struct unlock *u)
 {
 	static const struct option lo[] = {
@@ -63,33 +84,19 @@ parse(int argc, char **argv, struct unlock *u)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":fh",
+		.longopts = lo,
+		.take = take,
+		.ctx = u,
+		.operand = "KEY",
+		.operand_optional = true,
+	};
+	int rc = cli_getopt(&sp, argc, argv);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			u->force = true;
-			break;
-		case 'P':
-			if (cli_parse_fd(CMD, "--passphrase-fd", optarg, &u->ps.fd))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'A':
-			u->ps.askpass = optarg;
-			break;
-		case 'S':
-			u->ssh_add = optarg;
-			break;
-		case 'h':
-			return -1;
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (argc - optind > 1)
-		return cli_usage(CMD, "one KEY only");
+	if (rc)
+		return rc;
 	u->key = optind < argc ? argv[optind] : NULL;
 	return 0;
 }
@@ -98,16 +105,11 @@ static int
 default_key(struct unlock *u)
 {
 	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
-	char dir[4096];
 
-	if (cli_ssh_dir(dir, sizeof(dir), false) == 0) {
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			snprintf(u->keybuf, sizeof(u->keybuf), "%s/%s", dir, names[i]);
-			if (access(u->keybuf, F_OK) == 0) {
-				u->key = u->keybuf;
-				return 0;
-			}
-		}
+	if (cli_ssh_dir_find(names, sizeof(names) / sizeof(names[0]), F_OK, u->keybuf,
+			     sizeof(u->keybuf)) == 0) {
+		u->key = u->keybuf;
+		return 0;
 	}
 	cli_error(CMD, "Name the key file.", "no KEY given, and none of ~/.ssh/id_ed25519, "
 		  "id_ecdsa, id_rsa exists");
@@ -245,7 +247,7 @@ run_ssh_add(struct unlock *u)
 	char self[4096], askpass[4200];
 	const char *add[] = { askpass, "SSH_ASKPASS_REQUIRE=force", TOOL_ASKPASS_FD_ENV "=3", NULL };
 	char *argv[] = { (char *)(u->ssh_add ? u->ssh_add : "ssh-add"), (char *)u->key, NULL };
-	struct proc_spec spec = { .argv = argv, .new_session = true, .timeout_ms = SSH_ADD_MS };
+	struct proc_spec spec = { .argv = argv, .new_session = true, .timeout_ms = ADD_MS };
 	struct proc_result res;
 	char **env;
 	int rc;

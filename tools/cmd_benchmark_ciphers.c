@@ -102,6 +102,26 @@ pick_ciphers(struct bench *b)
 }
 
 static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct bench *b = ctx;
+
+	switch (c) {
+	case 's':
+		if (cli_parse_ulong(arg, 1, 4096, &b->size_mib) < 0)
+			return cli_usage(cmd, "--size %s: MiB from 1 to 4096", arg);
+		break;
+	case 'r':
+		if (cli_parse_ulong(arg, 1, 20, &b->runs) < 0)
+			return cli_usage(cmd, "--runs %s: from 1 to 20", arg);
+		break;
+	case 'c': b->only = arg; break;
+	case 'W': b->password_stdin = true; break;
+	}
+	return 0;
+}
+
+static int
 parse(int argc, char **argv, struct bench *b)
 {
 	static const struct option lo[] = {
@@ -112,34 +132,18 @@ parse(int argc, char **argv, struct bench *b)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, rc;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":s:r:c:p:F:o:h",
+		.longopts = lo,
+		.conn = &b->conn,
+		.take = take,
+		.ctx = b,
+		.operand = "HOST",
+	};
+	int rc = cli_getopt(&sp, argc, argv);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:r:c:p:F:o:h", lo, NULL)) != -1) {
-		if ((rc = cli_conn_option(CMD, &b->conn, c, optarg)) != 0) {
-			if (rc < 0)
-				return CLI_EXIT_USAGE;
-			continue;
-		}
-		switch (c) {
-		case 's':
-			if (cli_parse_ulong(optarg, 1, 4096, &b->size_mib) < 0)
-				return cli_usage(CMD, "--size %s: MiB from 1 to 4096", optarg);
-			break;
-		case 'r':
-			if (cli_parse_ulong(optarg, 1, 20, &b->runs) < 0)
-				return cli_usage(CMD, "--runs %s: from 1 to 20", optarg);
-			break;
-		case 'c': b->only = optarg; break;
-		case 'W': b->password_stdin = true; break;
-		case 'h': return -1;
-		default: return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
-	return pick_ciphers(b);
+	return rc ? rc : pick_ciphers(b);
 }
 
 static void

@@ -92,8 +92,27 @@ run(const struct opts *o, bool light, bool json)
 	return CLI_EXIT_OK;
 }
 
+struct check_args {
+	struct cli_conn conn;
+	bool json, light;
+};
+
 static int
-parse_args(int argc, char **argv, struct cli_conn *conn, bool *json, bool *light)
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct check_args *a = ctx;
+
+	(void)cmd;
+	(void)arg;
+	if (c == 'J')
+		a->json = true;
+	else if (c == 'L')
+		a->light = true;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct check_args *a)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -101,48 +120,34 @@ parse_args(int argc, char **argv, struct cli_conn *conn, bool *json, bool *light
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, r;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":p:F:o:h",
+		.longopts = lo,
+		.conn = &a->conn,
+		.take = take,
+		.ctx = a,
+		.operand = "[user@]host:[path]",
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:F:o:h", lo, NULL)) != -1) {
-		if (c == 'J') {
-			*json = true;
-		} else if (c == 'L') {
-			*light = true;
-		} else if (c == 'h') {
-			cli_help(help);
-			return -1;
-		} else {
-			r = cli_conn_option(CMD, conn, c, optarg);
-			if (r < 0)
-				return CLI_EXIT_USAGE;
-			if (r == 0)
-				return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which [user@]host:[path]?" :
-				 "one [user@]host:[path] only");
-	return 0;
+	return cli_getopt(&sp, argc, argv);
 }
 
 int
 cmd_check(int argc, char **argv)
 {
-	struct cli_conn conn;
+	struct check_args a = { .json = false };
 	struct opts o;
-	bool json = false, light = false;
 	int rc;
 
-	cli_conn_init(&conn);
+	cli_conn_init(&a.conn);
 	opts_init(&o);
-	rc = parse_args(argc, argv, &conn, &json, &light);
-	if (rc == 0)
-		rc = build_opts(&conn, argv[optind], &o);
-	if (rc == 0)
-		rc = run(&o, light, json);
+	rc = parse_args(argc, argv, &a);
+	if (rc == -1)
+		rc = cli_help(help);
+	else if (rc == 0 && (rc = build_opts(&a.conn, argv[optind], &o)) == 0)
+		rc = run(&o, a.light, a.json);
 	opts_free(&o);
-	cli_conn_free(&conn);
-	return rc < 0 ? CLI_EXIT_OK : rc;
+	cli_conn_free(&a.conn);
+	return rc;
 }

@@ -61,6 +61,25 @@ struct copyid {
 };
 
 static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct copyid *a = ctx;
+
+	switch (c) {
+	case 'i': a->pubfile = arg; break;
+	case 'W': a->password_stdin = true; break;
+	case 'A': a->askpass = arg; break;
+	case 'P': return cli_parse_fd(cmd, "--passphrase-fd", arg, &a->pass_fd);
+	case 'K':
+		if (!*arg || !cli_printable(arg))
+			return cli_usage(cmd, "--authorized-keys: not a usable path");
+		a->akfile = arg;
+		break;
+	}
+	return 0;
+}
+
+static int
 parse(int argc, char **argv, struct copyid *a)
 {
 	static const struct option lo[] = {
@@ -71,52 +90,28 @@ parse(int argc, char **argv, struct copyid *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, rc;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":i:p:F:o:h",
+		.longopts = lo,
+		.conn = &a->conn,
+		.take = take,
+		.ctx = a,
+		.operand = "HOST",
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:p:F:o:h", lo, NULL)) != -1) {
-		if ((rc = cli_conn_option(CMD, &a->conn, c, optarg)) != 0) {
-			if (rc < 0)
-				return CLI_EXIT_USAGE;
-			continue;
-		}
-		switch (c) {
-		case 'i': a->pubfile = optarg; break;
-		case 'W': a->password_stdin = true; break;
-		case 'A': a->askpass = optarg; break;
-		case 'P':
-			if (cli_parse_fd(CMD, "--passphrase-fd", optarg, &a->pass_fd))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'K':
-			if (!*optarg || !cli_printable(optarg))
-				return cli_usage(CMD, "--authorized-keys: not a usable path");
-			a->akfile = optarg;
-			break;
-		case 'h': return -1;
-		default: return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
-	return 0;
+	return cli_getopt(&sp, argc, argv);
 }
 
 static int
 default_pubfile(struct copyid *a)
 {
 	static const char *const names[] = { "id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub" };
-	char dir[4096];
 
-	if (cli_ssh_dir(dir, sizeof(dir), false) == 0) {
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			snprintf(a->pubbuf, sizeof(a->pubbuf), "%s/%s", dir, names[i]);
-			if (access(a->pubbuf, R_OK) == 0) {
-				a->pubfile = a->pubbuf;
-				return 0;
-			}
-		}
+	if (cli_ssh_dir_find(names, sizeof(names) / sizeof(names[0]), R_OK, a->pubbuf,
+			     sizeof(a->pubbuf)) == 0) {
+		a->pubfile = a->pubbuf;
+		return 0;
 	}
 	cli_error(CMD, "Name the key with -i, or make one with '" CLI_PROG " keygen'.",
 		  "no -i given, and none of ~/.ssh/id_ed25519.pub, id_ecdsa.pub, id_rsa.pub exists");

@@ -42,6 +42,29 @@ print_one(const struct keyfile_pub *pub, enum ssh_publickey_hash_type t, bool qu
 	return 0;
 }
 
+struct fp_args {
+	bool sha, md5, quiet;
+};
+
+static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct fp_args *a = ctx;
+
+	switch (c) {
+	case 'E':
+		a->sha = !strcasecmp(arg, "sha256");
+		a->md5 = !strcasecmp(arg, "md5");
+		if (!a->sha && !a->md5)
+			return cli_usage(cmd, "-E %s: use sha256 or md5", arg);
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	}
+	return 0;
+}
+
 int
 cmd_fingerprint(int argc, char **argv)
 {
@@ -51,40 +74,30 @@ cmd_fingerprint(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool sha = true, md5 = true, quiet = false;
+	struct fp_args a = { .sha = true, .md5 = true };
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":E:qh",
+		.longopts = lo,
+		.take = take,
+		.ctx = &a,
+		.operand = "FILE",
+	};
 	struct keyfile_pub pub;
 	char err[512];
-	int c, rc;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":E:qh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'E':
-			sha = !strcasecmp(optarg, "sha256");
-			md5 = !strcasecmp(optarg, "md5");
-			if (!sha && !md5)
-				return cli_usage(CMD, "-E %s: use sha256 or md5", optarg);
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			return cli_help(help);
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which FILE?" : "one FILE only");
+	rc = cli_getopt(&sp, argc, argv);
+	if (rc)
+		return rc < 0 ? cli_help(help) : rc;
 	rc = keyfile_load_public(argv[optind], &pub, err, sizeof(err));
 	if (rc < 0) {
 		cli_error(CMD, rc == -EINVAL ? "Give the .pub file, or a private key that "
 			  "is not encrypted or in OpenSSH format." : NULL, "%s", err);
 		return CLI_EXIT_LOCAL;
 	}
-	rc = (sha ? print_one(&pub, SSH_PUBLICKEY_HASH_SHA256, quiet) : 0) |
-	     (md5 ? print_one(&pub, SSH_PUBLICKEY_HASH_MD5, quiet) : 0);
+	rc = (a.sha ? print_one(&pub, SSH_PUBLICKEY_HASH_SHA256, a.quiet) : 0) |
+	     (a.md5 ? print_one(&pub, SSH_PUBLICKEY_HASH_MD5, a.quiet) : 0);
 	keyfile_pub_free(&pub);
 	if (rc) {
 		cli_error(CMD, NULL, "cannot hash the key in %s", argv[optind]);

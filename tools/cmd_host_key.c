@@ -33,14 +33,8 @@ static const char help[] =
 	"Exit status: 0 printed, 1 usage, 3 the host cannot be reached or is\n"
 	"not an SSH server.\n";
 
-struct hk_args {
-	struct cli_conn conn;
-	const char *algos;
-	bool hash;
-};
-
 static int
-parse(int argc, char **argv, struct hk_args *a)
+parse(int argc, char **argv, struct remote_hk_args *a)
 {
 	static const struct option lo[] = {
 		{ "hash", no_argument, NULL, 'H' },
@@ -48,33 +42,17 @@ parse(int argc, char **argv, struct hk_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, rc;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":Ht:p:F:o:h",
+		.longopts = lo,
+		.conn = &a->conn,
+		.take = remote_hk_take,
+		.ctx = a,
+		.operand = "HOST",
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":Ht:p:F:o:h", lo, NULL)) != -1) {
-		if ((rc = cli_conn_option(CMD, &a->conn, c, optarg)) != 0) {
-			if (rc < 0)
-				return CLI_EXIT_USAGE;
-			continue;
-		}
-		switch (c) {
-		case 'H':
-			a->hash = true;
-			break;
-		case 't':
-			if (!(a->algos = remote_hostkey_algos(optarg)))
-				return cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
-			break;
-		case 'h':
-			return -1;
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
-	return 0;
+	return cli_getopt(&sp, argc, argv);
 }
 
 static int
@@ -94,21 +72,17 @@ print_key(const struct remote_hostkey *k, bool hash)
 int
 cmd_host_key(int argc, char **argv)
 {
-	struct hk_args a = { .hash = false };
+	struct remote_hk_args a = { .hash = false };
 	struct remote_hostkey k = { 0 };
-	struct opts o;
 	int rc;
 
 	cli_conn_init(&a.conn);
-	opts_init(&o);
 	rc = parse(argc, argv, &a);
 	if (rc == -1)
 		rc = cli_help(help);
-	else if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o)) &&
-		 !(rc = remote_fetch_hostkey(CMD, &o, a.algos, &k)))
+	else if (!rc && !(rc = remote_hk_fetch(CMD, argv[optind], &a, NULL, NULL, &k)))
 		rc = print_key(&k, a.hash);
 	remote_hostkey_free(&k);
-	opts_free(&o);
 	cli_conn_free(&a.conn);
 	return rc;
 }

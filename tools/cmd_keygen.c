@@ -35,6 +35,39 @@ struct keygen_args {
 };
 
 static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct keygen_args *a = ctx;
+	unsigned long v;
+
+	switch (c) {
+	case 't':
+		if (keygen_type_parse(arg, &a->spec.type) < 0)
+			return cli_usage(cmd, "--type %s: use ed25519, ecdsa or rsa", arg);
+		break;
+	case 'b':
+		if (cli_parse_ulong(arg, 1, 16384, &v) < 0)
+			return cli_usage(cmd, "--bits %s: not a key size", arg);
+		a->spec.bits = (unsigned)v;
+		break;
+	case 'C':
+		if (!cli_printable(arg) || strlen(arg) > 400)
+			return cli_usage(cmd, "--comment: one line of at most 400 "
+					 "characters, without control characters");
+		a->spec.comment = arg;
+		break;
+	case 'P':
+		return cli_parse_fd(cmd, "--passphrase-fd", arg, &a->pass_fd);
+	case 'a':
+		if (cli_parse_ulong(arg, 1, 1000, &v) < 0)
+			return cli_usage(cmd, "--rounds %s: a number from 1 to 1000", arg);
+		a->spec.rounds = (unsigned)v;
+		break;
+	}
+	return 0;
+}
+
+static int
 parse(int argc, char **argv, struct keygen_args *a)
 {
 	static const struct option lo[] = {
@@ -46,45 +79,18 @@ parse(int argc, char **argv, struct keygen_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
-	int c;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":t:b:C:a:h",
+		.longopts = lo,
+		.take = take,
+		.ctx = a,
+		.operand = "FILE",
+	};
+	int rc = cli_getopt(&sp, argc, argv);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:b:C:a:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (keygen_type_parse(optarg, &a->spec.type) < 0)
-				return cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
-			break;
-		case 'b':
-			if (cli_parse_ulong(optarg, 1, 16384, &v) < 0)
-				return cli_usage(CMD, "--bits %s: not a key size", optarg);
-			a->spec.bits = (unsigned)v;
-			break;
-		case 'C':
-			if (!cli_printable(optarg) || strlen(optarg) > 400)
-				return cli_usage(CMD, "--comment: one line of at most 400 "
-						 "characters, without control characters");
-			a->spec.comment = optarg;
-			break;
-		case 'P':
-			if (cli_parse_fd(CMD, "--passphrase-fd", optarg, &a->pass_fd))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'a':
-			if (cli_parse_ulong(optarg, 1, 1000, &v) < 0)
-				return cli_usage(CMD, "--rounds %s: a number from 1 to 1000", optarg);
-			a->spec.rounds = (unsigned)v;
-			break;
-		case 'h':
-			return -1;
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which FILE?" : "one FILE only");
+	if (rc)
+		return rc;
 	a->file = argv[optind];
 	if (keygen_check_bits(a->spec.type, &a->spec.bits) < 0)
 		return cli_usage(CMD, "--bits %u does not fit this key type "

@@ -18,6 +18,7 @@
 #include "remote.h"
 
 #define CMD "known-hosts-add"
+#define PATH_LEN 4096
 
 static const char help[] =
 	"Usage: " CLI_PROG " known-hosts-add HOST[:PORT] [OPTIONS]\n"
@@ -41,12 +42,30 @@ static const char help[] =
 	"key for the host, 7 the file cannot be read or written.\n";
 
 struct kha_args {
-	const char *file;
+	struct remote_hk_args hk;
+	const char *file;		/* --file */
 	const char *fingerprint;
-	const char *algos;
-	bool hash;
-	struct cli_conn conn;
+	char path[PATH_LEN];		/* the file to update */
 };
+
+static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct kha_args *a = ctx;
+
+	switch (c) {
+	case 'f':
+		a->file = arg;
+		return 0;
+	case 'P':
+		if (strncmp(arg, "SHA256:", 7) && strncasecmp(arg, "MD5:", 4))
+			return cli_usage(cmd, "--fingerprint %s: write it as SHA256:... "
+					 "or MD5:aa:bb:...", arg);
+		a->fingerprint = arg;
+		return 0;
+	}
+	return remote_hk_take(cmd, &a->hk, c, arg);
+}
 
 static int
 parse(int argc, char **argv, struct kha_args *a)
@@ -59,42 +78,17 @@ parse(int argc, char **argv, struct kha_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, rc;
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":f:Ht:p:F:o:h",
+		.longopts = lo,
+		.conn = &a->hk.conn,
+		.take = take,
+		.ctx = a,
+		.operand = "HOST",
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:Ht:p:F:o:h", lo, NULL)) != -1) {
-		if ((rc = cli_conn_option(CMD, &a->conn, c, optarg)) != 0) {
-			if (rc < 0)
-				return CLI_EXIT_USAGE;
-			continue;
-		}
-		switch (c) {
-		case 'f':
-			a->file = optarg;
-			break;
-		case 'P':
-			if (strncmp(optarg, "SHA256:", 7) && strncasecmp(optarg, "MD5:", 4))
-				return cli_usage(CMD, "--fingerprint %s: write it as SHA256:... "
-						 "or MD5:aa:bb:...", optarg);
-			a->fingerprint = optarg;
-			break;
-		case 'H':
-			a->hash = true;
-			break;
-		case 't':
-			if (!(a->algos = remote_hostkey_algos(optarg)))
-				return cli_usage(CMD, "--type %s: use ed25519, ecdsa or rsa", optarg);
-			break;
-		case 'h':
-			return -1;
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(CMD, optind >= argc ? "which HOST?" : "one HOST only");
-	return 0;
+	return cli_getopt(&sp, argc, argv);
 }
 
 /* SHA256 fingerprints compare exactly (base64 is case-sensitive; a padded
@@ -142,7 +136,7 @@ default_file(const struct opts *o, char *buf, size_t len)
 static int
 refuse(const char *file, const struct hostkey_scan *sc, const struct remote_hostkey *k)
 {
-	char hint[700];
+	char hint[PATH_LEN + 128];	/* the whole path, however long */
 
 	if (sc->revoked_line) {
 		cli_error(CMD, "Do not trust this server until you know why.",
@@ -216,45 +210,47 @@ update_file(const char *file, const struct remote_hostkey *k, bool hash)
 	return rc;
 }
 
+/* --file becomes UserKnownHostsFile for the connection too: libssh orders
+ * host key algorithms by what that file holds, so an existing entry's
+ * type is the one we are shown. */
+static int
+choose_file(struct opts *o, void *ctx)
+{
+	struct kha_args *a = ctx;
+	char *f;
+
+	if (a->file) {
+		if (!(f = strdup(a->file))) {
+			cli_error(CMD, NULL, "out of memory");
+			return CLI_EXIT_LOCAL;
+		}
+		free(o->known_hosts);
+		o->known_hosts = f;
+	}
+	return default_file(o, a->path, sizeof(a->path));
+}
+
 int
 cmd_known_hosts_add(int argc, char **argv)
 {
-	struct kha_args a = { 0 };
+	struct kha_args a = { .file = NULL };
 	struct remote_hostkey k = { 0 };
-	struct opts o;
-	char file[4096];
 	int rc;
 
-	cli_conn_init(&a.conn);
-	opts_init(&o);
+	cli_conn_init(&a.hk.conn);
 	rc = parse(argc, argv, &a);
-	if (rc == -1) {
-		cli_conn_free(&a.conn);
-		opts_free(&o);
-		return cli_help(help);
-	}
-	if (!rc && !(rc = remote_opts(CMD, argv[optind], false, &a.conn, &o))) {
-		if (a.file) {
-			free(o.known_hosts);
-			o.known_hosts = strdup(a.file);
-		}
-		/* libssh orders host key algorithms by what this file holds,
-		 * so an existing entry's type is the one we are shown. */
-		rc = default_file(&o, file, sizeof(file));
-		if (!rc)
-			rc = remote_fetch_hostkey(CMD, &o, a.algos, &k);
-	}
-	opts_free(&o);
-	cli_conn_free(&a.conn);
+	if (!rc)
+		rc = remote_hk_fetch(CMD, argv[optind], &a.hk, choose_file, &a, &k);
+	cli_conn_free(&a.hk.conn);
 	if (rc)
-		return rc;
+		return rc < 0 ? cli_help(help) : rc;
 	if (a.fingerprint && !fingerprint_matches(a.fingerprint, &k)) {
 		cli_error(CMD, "Check the fingerprint with the server's administrator; "
 			  "nothing was written.", "%s shows the %s key %s (%s), not %s",
 			  k.name, k.short_type, k.sha256, k.md5, a.fingerprint);
 		rc = CLI_EXIT_MISMATCH;
 	} else {
-		rc = update_file(file, &k, a.hash);
+		rc = update_file(a.path, &k, a.hk.hash);
 	}
 	remote_hostkey_free(&k);
 	return rc;

@@ -41,6 +41,31 @@ check_set(const char *set)
 	return NULL;
 }
 
+struct rid_args {
+	const char *chars;
+	unsigned long size;
+};
+
+static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct rid_args *a = ctx;
+	const char *why;
+
+	switch (c) {
+	case 's':
+		if (cli_parse_ulong(arg, 1, MAX_SIZE, &a->size) < 0)
+			return cli_usage(cmd, "--size %s: a length from 1 to %d", arg, MAX_SIZE);
+		break;
+	case 'c':
+		if ((why = check_set(arg)))
+			return cli_usage(cmd, "--chars: %s", why);
+		a->chars = arg;
+		break;
+	}
+	return 0;
+}
+
 int
 cmd_random_id(int argc, char **argv)
 {
@@ -50,34 +75,21 @@ cmd_random_id(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *chars = CHK_RANDID_CHARS, *why;
-	unsigned long size = CHK_RANDID_SIZE;
+	struct rid_args a = { .chars = CHK_RANDID_CHARS, .size = CHK_RANDID_SIZE };
+	const struct cli_optspec sp = {
+		.cmd = CMD,
+		.shortopts = ":s:c:h",
+		.longopts = lo,
+		.take = take,
+		.ctx = &a,
+	};
 	char buf[MAX_SIZE + 1];
-	int c;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:c:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (cli_parse_ulong(optarg, 1, MAX_SIZE, &size) < 0)
-				return cli_usage(CMD, "--size %s: a length from 1 to %d", optarg,
-						 MAX_SIZE);
-			break;
-		case 'c':
-			if ((why = check_set(optarg)))
-				return cli_usage(CMD, "--chars: %s", why);
-			chars = optarg;
-			break;
-		case 'h':
-			return cli_help(help);
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
-	if (strlen(chars) > MAX_CHARS || chk_random_id(buf, sizeof(buf), size, chars) < 0) {
+	rc = cli_getopt(&sp, argc, argv);
+	if (rc)
+		return rc < 0 ? cli_help(help) : rc;
+	if (strlen(a.chars) > MAX_CHARS || chk_random_id(buf, sizeof(buf), a.size, a.chars) < 0) {
 		cli_error(CMD, NULL, "the random generator is not usable");
 		return CLI_EXIT_LOCAL;
 	}

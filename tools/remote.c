@@ -22,6 +22,18 @@ remote_hostkey_algos(const char *type)
 }
 
 int
+remote_hk_take(const char *cmd, void *ctx, int opt, const char *arg)
+{
+	struct remote_hk_args *a = ctx;
+
+	if (opt == 'H')
+		a->hash = true;
+	else if (opt == 't' && !(a->algos = remote_hostkey_algos(arg)))
+		return cli_usage(cmd, "--type %s: use ed25519, ecdsa or rsa", arg);
+	return 0;
+}
+
+int
 remote_opts(const char *cmd, const char *spec, bool allow_user, const struct cli_conn *c,
 	    struct opts *o)
 {
@@ -110,6 +122,23 @@ remote_fetch_hostkey(const char *cmd, const struct opts *o, const char *algos,
 	sshc_free(s);
 	if (rc)
 		remote_hostkey_free(out);
+	return rc;
+}
+
+int
+remote_hk_fetch(const char *cmd, const char *spec, const struct remote_hk_args *a,
+		int (*prepare)(struct opts *o, void *ctx), void *ctx, struct remote_hostkey *out)
+{
+	struct opts o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = remote_opts(cmd, spec, false, &a->conn, &o);
+	if (!rc && prepare)
+		rc = prepare(&o, ctx);
+	if (!rc)
+		rc = remote_fetch_hostkey(cmd, &o, a->algos, out);
+	opts_free(&o);
 	return rc;
 }
 

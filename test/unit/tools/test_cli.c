@@ -1,5 +1,6 @@
-/* cli: host arguments, numbers and shell quoting. */
+/* cli: host arguments, numbers, shell quoting and the option loop. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,11 +103,90 @@ test_quote(void)
 	TAP_EQ_INT(cli_shell_quote("a b c", false, small, sizeof(small)), -ENAMETOOLONG);
 }
 
+struct seen {
+	int x;
+	const char *v;
+};
+
+/* -x counts, -v VALUE is kept unless it is "bad". */
+static int
+take(const char *cmd, void *ctx, int c, const char *arg)
+{
+	struct seen *s = ctx;
+
+	if (c == 'x')
+		s->x++;
+	else if (c == 'v' && !strcmp(arg, "bad"))
+		return cli_usage(cmd, "-v bad");
+	else if (c == 'v')
+		s->v = arg;
+	return 0;
+}
+
+/* Runs the loop over a NULL-terminated list, with one operand 'what'
+ * (optional when 'opt'). */
+static int
+getopt_run(struct seen *s, struct cli_conn *conn, const char *what, bool opt, char **argv)
+{
+	static const struct option lo[] = {
+		{ "value", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_optspec sp = {
+		.cmd = "test", .shortopts = ":xv:p:F:o:h", .longopts = lo, .conn = conn,
+		.take = take, .ctx = s, .operand = what, .operand_optional = opt,
+	};
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	memset(s, 0, sizeof(*s));
+	return cli_getopt(&sp, argc, argv);
+}
+
+static void
+test_getopt(void)
+{
+	char *ok[] = { "cmd", "-x", "--value", "V", "-p", "2222", "-o", "A=1", "-x", "HOST", NULL };
+	char *help[] = { "cmd", "-x", "--help", "--bogus", NULL };
+	char *unknown[] = { "cmd", "--bogus", NULL };
+	char *missing[] = { "cmd", "-v", NULL };
+	char *refused[] = { "cmd", "-v", "bad", NULL };
+	char *port[] = { "cmd", "-p", "99999", NULL };
+	char *two[] = { "cmd", "A", "B", NULL };
+	struct cli_conn conn;
+	struct seen s;
+
+	cli_conn_init(&conn);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, ok), 0);
+	TAP_CHECK(s.x == 2 && s.v && !strcmp(s.v, "V"));
+	TAP_CHECK(conn.port == 2222 && conn.lists.n == 1);
+	TAP_EQ_INT(optind, 9);
+	TAP_EQ_INT(getopt_run(&s, &conn, NULL, false, ok), CLI_EXIT_USAGE);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, help), -1);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, unknown), CLI_EXIT_USAGE);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, missing), CLI_EXIT_USAGE);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, refused), CLI_EXIT_USAGE);
+	TAP_CHECK(s.v == NULL);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, port), CLI_EXIT_USAGE);
+	/* operands: one too many, one missing, an optional one left out */
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", true, two), CLI_EXIT_USAGE);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", false, missing + 1), CLI_EXIT_USAGE);
+	TAP_EQ_INT(getopt_run(&s, &conn, "HOST", true, missing + 1), 0);
+	TAP_EQ_INT(getopt_run(&s, &conn, NULL, false, missing + 1), 0);
+	/* without a cli_conn, -p goes to take, which ignores it here */
+	TAP_EQ_INT(getopt_run(&s, NULL, "HOST", false, ok), 0);
+	TAP_CHECK(s.x == 2);
+	cli_conn_free(&conn);
+}
+
 int
 main(void)
 {
 	test_host();
 	test_numbers();
 	test_quote();
+	test_getopt();
 	return tap_done();
 }
