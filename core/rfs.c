@@ -232,8 +232,13 @@ rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a
 
 /* A channel for a new handle when the caller lets us choose: the path's
  * hash spreads files over the channels without shared counters, and the
- * same file lands on the same server process each time. */
-static int
+ * same file lands on the same server process each time. That last part is
+ * why this is not fxc_least_loaded(): two handles on one file (a program
+ * writing through one descriptor and reading or fstat'ing through another,
+ * a truncate behind another handle's queued writes) are then ordered by
+ * the one server process as they were submitted; on two channels a READ
+ * could overtake a WRITE that was queued first. */
+int
 rfs_pick_chan(struct fxc *c, const char *path)
 {
 	int n = fxc_nchannels(c);

@@ -47,6 +47,11 @@ int rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_att
 int rfs_open(struct fxc *c, int chan, const char *path, uint32_t pflags,
 	     const struct fxp_attr *a, struct rfs_handle *h);
 int rfs_opendir(struct fxc *c, const char *path, struct rfs_handle *h);
+/* The channel rfs_open(c, -1, path, ...) and rfs_opendir() use for 'path':
+ * for callers that send their own requests for a path and want them on the
+ * server process its handles use. Only OPEN and OPENDIR are routed this
+ * way; other path requests go to the least loaded channel. Any thread. */
+int rfs_pick_chan(struct fxc *c, const char *path);
 int rfs_close(struct fxc *c, const struct rfs_handle *h);
 
 /* One READDIR batch: calls fn for each entry whose name is safe (no '/',

@@ -763,6 +763,7 @@ test_write(void)
 	c = start(&d.s, h_data, true);
 	memset((char *)&d + sizeof(d.s), 0, sizeof(d) - sizeof(d.s));
 	TAP_EQ_INT(rfs_open(c, -1, "/f", FXF_WRITE, NULL, &h), 0);
+	TAP_EQ_INT(h.chan, rfs_pick_chan(c, "/f"));
 	TAP_EQ_INT(rfs_write(c, &h, 0, buf, FILE_SIZE), FILE_SIZE);
 	TAP_EQ_INT(d.s.reads, FILE_SIZE / IO_SIZE);
 	TAP_EQ_INT(d.written, FILE_SIZE);
