@@ -66,11 +66,28 @@ chk_engine_config(const struct opts *o, struct fxc_config *cfg)
 	cfg->max_write = o->max_write;
 }
 
+/* The result of check id, started now (chk_res_begin). */
+static struct chk_result *
+begin(struct run *x, enum chk_id id)
+{
+	chk_res_begin(&x->res[id], id);
+	return &x->res[id];
+}
+
 static void
 skip(struct run *x, enum chk_id id, const char *why)
 {
-	chk_res_begin(&x->res[id], id);
-	chk_res_skip(&x->res[id], "%s", why);
+	chk_res_skip(begin(x, id), "%s", why);
+}
+
+/* The folder check fails before it could look at the folder. */
+static struct chk_result *
+folder_fail(struct run *x, int reason, const char *what)
+{
+	struct chk_result *r = begin(x, CHK_FOLDER);
+
+	chk_folder_fail(r, reason, what);
+	return r;
 }
 
 /* ---- after the SFTP engine runs: root, folder, hard links ---- */
@@ -78,25 +95,23 @@ skip(struct run *x, enum chk_id id, const char *why)
 static int
 step_root(struct run *x)
 {
+	struct chk_result *res;
 	char *home = NULL;
 	int r = 0;
 
 	if (chk_root_needs_home(x->o->path))
 		r = rfs_home(x->fxc, &home);
 	if (r < 0) {
-		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
-		chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_HOME,
-				"cannot find the remote home directory for a relative path");
-		snprintf(x->res[CHK_FOLDER].detail, sizeof(x->res[CHK_FOLDER].detail),
-			 "home-directory / REALPATH \".\": %s", strerror(-r));
+		res = folder_fail(x, CHK_FOLDER_NO_HOME,
+				  "cannot find the remote home directory for a relative path");
+		snprintf(res->detail, sizeof(res->detail), "home-directory / REALPATH \".\": %s",
+			 strerror(-r));
 		return -1;
 	}
 	r = chk_root_path(home, x->o->path, &x->root);
 	free(home);
 	if (r < 0) {
-		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
-		chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_HOME,
-				"the remote home is not an absolute path");
+		folder_fail(x, CHK_FOLDER_NO_HOME, "the remote home is not an absolute path");
 		return -1;
 	}
 	return 0;
@@ -127,10 +142,10 @@ step_sftp_checks(struct run *x)
 static int
 start_fail(struct run *x, const char *how, const char *err)
 {
-	chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
-	chk_folder_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_SFTP, "");
-	snprintf(x->res[CHK_FOLDER].msg, sizeof(x->res[CHK_FOLDER].msg),
-		 "cannot start the SFTP server (%s): %s", how, err[0] ? err : "failed");
+	struct chk_result *r = folder_fail(x, CHK_FOLDER_NO_SFTP, "");
+
+	snprintf(r->msg, sizeof(r->msg), "cannot start the SFTP server (%s): %s", how,
+		 err[0] ? err : "failed");
 	return -1;
 }
 
@@ -165,10 +180,7 @@ skip_ssh_checks(struct run *x, const char *why, bool reach_too)
 static int
 bad_option(struct run *x, const char *fmt, const char *arg)
 {
-	struct chk_result *r = &x->res[CHK_COMMANDS];
-
-	chk_res_begin(r, CHK_COMMANDS);
-	chk_res_fail(r, CHK_CMD_BAD_OPTION, chk_cmd_reason_name(CHK_CMD_BAD_OPTION),
+	chk_res_fail(begin(x, CHK_COMMANDS), CHK_CMD_BAD_OPTION, chk_cmd_reason_name(CHK_CMD_BAD_OPTION),
 		     "give the server's path with sftp_server=PATH", fmt, arg);
 	return -1;
 }
@@ -237,8 +249,8 @@ conn_fail(struct run *x, const struct sshc_error *e)
 		return chk_cipher_fail(x->o, e, &x->res[CHK_CIPHER]);
 	if (e->code == SSHC_E_HOSTKEY_UNKNOWN || e->code == SSHC_E_HOSTKEY_CHANGED) {
 		hr = chk_host_reason_of(e);
-		chk_res_begin(&x->res[CHK_KNOWN_HOST], CHK_KNOWN_HOST);
-		chk_res_fail(&x->res[CHK_KNOWN_HOST], hr, chk_host_reason_name(hr), e->hint, "%s", e->msg);
+		chk_res_fail(begin(x, CHK_KNOWN_HOST), hr, chk_host_reason_name(hr), e->hint, "%s",
+			     e->msg);
 		return -1;
 	}
 	if ((size_t)e->code < sizeof(reach_of) / sizeof(reach_of[0]) && reach_of[e->code])
@@ -343,8 +355,7 @@ step_server_cmd(struct run *x)
 	const char *sub = chk_server_subsystem(x->o);
 
 	if (sub && strcmp(sub, "sftp") != 0) {
-		chk_res_begin(&x->res[CHK_FOLDER], CHK_FOLDER);
-		chk_res_fail(&x->res[CHK_FOLDER], CHK_FOLDER_NO_SFTP,
+		chk_res_fail(begin(x, CHK_FOLDER), CHK_FOLDER_NO_SFTP,
 			     chk_folder_reason_name(CHK_FOLDER_NO_SFTP),
 			     "give the server's path instead: sftp_server=/path/to/sftp-server",
 			     "sftp_server=%s: only the \"sftp\" subsystem is supported", sub);
