@@ -11,7 +11,6 @@ passsrc_init(struct passsrc *p)
 {
 	p->fd = -1;
 	p->askpass = NULL;
-	p->no_tty = false;
 }
 
 static const char *
@@ -22,12 +21,6 @@ askpass_program(const struct passsrc *p)
 	if (p->askpass && *p->askpass)
 		return p->askpass;
 	return env && *env ? env : NULL;
-}
-
-bool
-passsrc_available(const struct passsrc *p)
-{
-	return p->fd >= 0 || askpass_program(p) || (!p->no_tty && secret_have_tty());
 }
 
 int
@@ -55,7 +48,7 @@ passsrc_get(const struct passsrc *p, const char *prompt, struct secret **out,
 				 strerror(-rc));
 		return rc;
 	}
-	if (!p->no_tty && secret_have_tty()) {
+	if (secret_have_tty()) {
 		rc = secret_from_tty(prompt, out);
 		if (rc < 0)
 			snprintf(why, whylen, "no passphrase was typed (%s)",

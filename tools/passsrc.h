@@ -15,13 +15,9 @@
 struct passsrc {
 	int fd;			/* -1 = none */
 	const char *askpass;	/* NULL = $SSH_ASKPASS when set */
-	bool no_tty;		/* never prompt on the terminal */
 };
 
 void passsrc_init(struct passsrc *p);
-
-/* True when some source is available (fd, askpass or a terminal). */
-bool passsrc_available(const struct passsrc *p);
 
 /* Gets one passphrase. 0; -ENXIO when no source is available; -ECANCELED
  * (askpass said no, or end of input); -EINVAL (empty or too long from an
