@@ -486,6 +486,35 @@ cache_invalidate_attr(struct cache *c, const char *path)
 	pthread_mutex_unlock(&c->mu);
 }
 
+void
+cache_patch_attr(struct cache *c, const char *path, const struct stat *st,
+		 unsigned what)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->mu);
+	c->gen++;
+	if ((e = find(c, path)) != NULL) {
+		if (!e->has_attr || e->attr_exp <= now(c))
+			e->has_attr = false;
+		if (e->has_attr && (what & CACHE_PATCH_MODE))
+			e->st.st_mode = (e->st.st_mode & S_IFMT) | (st->st_mode & 07777);
+		if (e->has_attr && (what & CACHE_PATCH_OWNER)) {
+			e->st.st_uid = st->st_uid;
+			e->st.st_gid = st->st_gid;
+		}
+		if (what & CACHE_PATCH_TIMES) {
+			e->has_stamp = false;
+			if (e->has_attr) {
+				e->st.st_atim = st->st_atim;
+				e->st.st_mtim = st->st_mtim;
+				e->st.st_ctim = st->st_mtim;
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Drops every entry at or under path. */
 static void
 drop_tree(struct cache *c, const char *path)

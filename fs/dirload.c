@@ -1,4 +1,9 @@
-/* dirload: see dirload.h. */
+/* dirload: see dirload.h.
+ *
+ * The load state lives on the heap: once EOF has been seen, dirload()
+ * returns without waiting for the READDIRs still in flight (they all answer
+ * EOF anyway); the last of their callbacks frees the state.
+ */
 #include "dirload.h"
 
 #include <errno.h>
@@ -29,19 +34,33 @@ struct dl {
 	struct fxc *c;
 	struct rfs_handle h;
 	struct dl_slot slot[DIRLOAD_MAX_INFLIGHT];
-	unsigned sent, handled, window;
+	unsigned sent, handled, window, inflight;
 	bool stop;
+	bool abandoned;		/* the caller left; the last callback frees */
 };
+
+static void
+dl_free(struct dl *d)
+{
+	unsigned i;
+
+	for (i = 0; i < DIRLOAD_MAX_INFLIGHT; i++)
+		free(d->slot[i].body);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
 
 static void
 readdir_done(void *arg, int err, const struct fxp_reply *reply)
 {
 	struct dl_slot *s = arg;
 	struct dl *d = s->d;
+	bool last;
 
 	pthread_mutex_lock(&d->mu);
 	s->err = err;
-	if (err == 0) {
+	if (err == 0 && !d->abandoned) {
 		s->type = reply->type;
 		s->id = reply->id;
 		s->len = reply->len;
@@ -51,8 +70,12 @@ readdir_done(void *arg, int err, const struct fxp_reply *reply)
 			memcpy(s->body, reply->body, reply->len);
 	}
 	s->done = true;
+	d->inflight--;
+	last = d->abandoned && d->inflight == 0;
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
+	if (last)
+		dl_free(d);
 }
 
 /* Sends READDIRs until the window is full (caller holds d->mu). */
@@ -64,9 +87,11 @@ fill_window(struct dl *d)
 		struct wire_buf b;
 		int r;
 
+		free(s->body);
 		memset(s, 0, sizeof(*s));
 		s->d = d;
 		d->sent++;
+		d->inflight++;
 		wire_buf_init(&b, FXP_MAX_OUT_PACKET);
 		r = fxp_enc_handle(&b, FXP_READDIR, d->h.data, d->h.len);
 		pthread_mutex_unlock(&d->mu);
@@ -77,9 +102,17 @@ fill_window(struct dl *d)
 		if (r < 0) {
 			s->err = r;
 			s->done = true;
+			d->inflight--;
 			d->stop = true;
 		}
 	}
+}
+
+/* True for a reply that ends the listing (EOF or an error). */
+static bool
+is_last(const struct dl_slot *s)
+{
+	return s->err < 0 || s->type != FXP_NAME;
 }
 
 /* Feeds one NAME reply to fn. 0, a negative errno, or 1 at EOF. */
@@ -113,18 +146,36 @@ handle_reply(const struct dl_slot *s, dirload_fn *fn, void *arg)
 	return k < 0 ? -EIO : 0;
 }
 
+/* After a batch: more READDIRs only when no reply already in says the
+ * listing is over (each extra one would cost a wait at the end). */
+static void
+grow_and_fill(struct dl *d)
+{
+	unsigned i;
+
+	for (i = d->handled; i != d->sent; i++) {
+		struct dl_slot *s = &d->slot[i % DIRLOAD_MAX_INFLIGHT];
+
+		if (s->done && is_last(s)) {
+			d->stop = true;
+			return;
+		}
+	}
+	if (d->window < DIRLOAD_MAX_INFLIGHT)
+		d->window *= 2;
+	fill_window(d);
+}
+
 static int
 run(struct dl *d, dirload_fn *fn, void *arg)
 {
-	bool finished = false;
-	int result = 0;
+	int result = 0, r = 0;
 
 	pthread_mutex_lock(&d->mu);
 	fill_window(d);
-	while (d->handled < d->sent) {
+	while (d->handled < d->sent && r == 0) {
 		struct dl_slot *s = &d->slot[d->handled % DIRLOAD_MAX_INFLIGHT];
 		struct dl_slot copy;
-		int r;
 
 		while (!s->done)
 			pthread_cond_wait(&d->cv, &d->mu);
@@ -132,39 +183,54 @@ run(struct dl *d, dirload_fn *fn, void *arg)
 		s->body = NULL;
 		d->handled++;
 		pthread_mutex_unlock(&d->mu);
-		r = finished ? 1 : handle_reply(&copy, fn, arg);
+		r = handle_reply(&copy, fn, arg);
 		free(copy.body);
 		pthread_mutex_lock(&d->mu);
 		if (r != 0) {
 			d->stop = true;
-			if (r < 0 && !finished)
+			if (r < 0)
 				result = r;
-			finished = true;
-		} else if (d->window < DIRLOAD_MAX_INFLIGHT) {
-			d->window *= 2;
+		} else {
+			grow_and_fill(d);
 		}
-		fill_window(d);
 	}
 	pthread_mutex_unlock(&d->mu);
 	return result;
 }
 
+/* Leaves d to its callbacks (or frees it when none is pending). */
+static void
+abandon(struct dl *d)
+{
+	bool now;
+
+	pthread_mutex_lock(&d->mu);
+	d->abandoned = true;
+	now = d->inflight == 0;
+	pthread_mutex_unlock(&d->mu);
+	if (now)
+		dl_free(d);
+}
+
 int
 dirload(struct fxc *c, const char *rpath, dirload_fn *fn, void *arg)
 {
-	struct dl d;
+	struct dl *d = calloc(1, sizeof(*d));
 	int r;
 
-	memset(&d, 0, sizeof(d));
-	d.c = c;
-	d.window = 2;
-	if ((r = rfs_opendir(c, rpath, &d.h)) < 0)
+	if (d == NULL)
+		return -ENOMEM;
+	d->c = c;
+	d->window = 2;
+	if ((r = rfs_opendir(c, rpath, &d->h)) < 0) {
+		free(d);
 		return r;
-	pthread_mutex_init(&d.mu, NULL);
-	pthread_cond_init(&d.cv, NULL);
-	r = run(&d, fn, arg);
-	io_close_async(c, &d.h);
-	pthread_cond_destroy(&d.cv);
-	pthread_mutex_destroy(&d.mu);
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	r = run(d, fn, arg);
+	/* CLOSE goes after the READDIRs still in flight on the channel. */
+	io_close_async(c, &d->h);
+	abandon(d);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "io.h"
 #include "log.h"
 #include "rfs.h"
@@ -130,6 +131,36 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	return attach(c, fx, &h, path, size, fi);
 }
 
+/* OPEN with O_CREAT and the LSTAT libfuse will want next, in one round
+ * trip. When the OPEN fails, rfs_open() runs it again to recover the errno
+ * OpenSSH folded into FAILURE (EEXIST for O_EXCL, EISDIR). */
+static int
+create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
+	    uint32_t pflags, const struct fxp_attr *a, struct rfs_handle *h)
+{
+	int chan = batch_chan(fx, rp), r;
+	struct fxp_attr got;
+	struct batch b;
+	struct stat st;
+
+	batch_init(&b);
+	if ((r = fxp_enc_open(batch_next(&b), rp, pflags, a)) == 0)
+		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
+	if (r == 0)
+		r = batch_run(fx, chan, &b);
+	if (r == 0 && (r = batch_handle(&b, 0, chan, h)) == 0) {
+		cache_created(c->cache, path, S_IFREG, false);
+		if (batch_attrs(&b, 1, &got) == 0 && fsctx_stat(c, &got, &st) == 0)
+			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
+	}
+	batch_free(&b);
+	if (r < 0 && r != -EIO) {
+		if ((r = rfs_open(fx, chan, rp, pflags, a, h)) == 0)
+			cache_created(c->cache, path, S_IFREG, false);
+	}
+	return r;
+}
+
 int
 fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
@@ -143,11 +174,10 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
-	r = rfs_open(fx, -1, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h);
+	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h);
 	free(rp);
 	if (r < 0)
 		return r;
-	cache_created(c->cache, path, S_IFREG, false);
 	if ((r = open_size(fx, &h, fi->flags, NULL, &size)) < 0) {
 		io_close_async(fx, &h);
 		return r;
@@ -190,16 +220,32 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	(void)path;
 	if (off < 0)
 		return -EINVAL;
-	if (!io_file_wrote(f))
-		forget_contents(fuseapi_ctx(), f);
+	forget_contents(fuseapi_ctx(), f);
 	return (int)io_write(f, buf, size, (uint64_t)off);
 }
 
+/* Close: the program learns of write errors here; and the attributes
+ * after the writes come back with the last WRITE replies, so the getattr
+ * and setattr calls that follow a close (tar, cp -p, rsync) need no LSTAT. */
 int
 fileops_flush(const char *path, struct fuse_file_info *fi)
 {
+	struct fs_ctx *c = fuseapi_ctx();
+	struct io_file *f = fuseapi_file(fi);
+	uint64_t gen = cache_gen(c->cache);
+	struct fxp_attr a;
+	struct stat st;
+	char *p;
+	int r;
+
 	(void)path;
-	return io_flush(fuseapi_file(fi));
+	r = io_flush_stat(f, &a);
+	if (r == 0 && (a.flags & FXA_PERMISSIONS) && fsctx_stat(c, &a, &st) == 0 &&
+	    (p = ofile_path(&c->files, f)) != NULL) {
+		cache_put_attr(c->cache, p, &st, gen);
+		free(p);
+	}
+	return r;
 }
 
 int
@@ -214,10 +260,8 @@ fileops_release(const char *path, struct fuse_file_info *fi)
 	r = io_flush(f);
 	p = ofile_path(&c->files, f);
 	ofile_remove(&c->files, f);
-	if (p && io_file_wrote(f)) {
-		cache_invalidate_attr(c->cache, p);
+	if (p && io_file_wrote(f))
 		cache_stamp_clear(c->cache, p);
-	}
 	if (r < 0)
 		log_warn("%s: a write failed and was reported at close: %s",
 			 p ? p : "(unlinked file)", strerror(-r));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "fxp.h"
 #include "wire.h"
 
@@ -184,8 +185,13 @@ chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t len)
 			len = k->len - k->got;	/* a server sending more than asked */
 		memcpy(k->data + k->got, data, len);
 		k->got += len;
-		/* A short reply that is not EOF: ask for the rest. */
-		more = k->got < k->len && k->listed;
+		/* Short: OpenSSH means end of file, which the size we know
+		 * confirms; otherwise (another server, or the file grew) ask
+		 * for the rest rather than end a read early. */
+		if (f->size_hint != RA_UNKNOWN_SIZE && k->off + k->got >= f->size_hint)
+			k->eof = k->got < k->len;
+		else
+			more = k->got < k->len && k->listed;
 		from = k->got;
 	}
 	if (!more) {
@@ -393,6 +399,26 @@ int
 io_flush(struct io_file *f)
 {
 	return wb_drain(&f->wb);
+}
+
+int
+io_flush_stat(struct io_file *f, struct fxp_attr *a)
+{
+	struct batch b;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if (!io_file_wrote(f))
+		return wb_drain(&f->wb);
+	batch_init(&b);
+	if (fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len) == 0)
+		batch_start(f->fxc, f->h.chan, &b);
+	r = wb_drain(&f->wb);
+	batch_wait(&b);
+	if (batch_attrs(&b, 0, a) < 0)
+		memset(a, 0, sizeof(*a));
+	batch_free(&b);
+	return r;
 }
 
 int

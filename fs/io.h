@@ -82,6 +82,11 @@ ssize_t io_write(struct io_file *f, const char *buf, size_t size, uint64_t off);
 /* Waits for the handle's writes; returns their first error or 0. */
 int io_flush(struct io_file *f);
 
+/* io_flush, and when the handle wrote, an FSTAT sent before waiting (it
+ * travels behind the WRITEs, so it costs no extra round trip): *a gets the
+ * attributes after the writes (a->flags 0 when unknown). */
+int io_flush_stat(struct io_file *f, struct fxp_attr *a);
+
 /* io_flush, then fsync@openssh.com when the server has it. */
 int io_fsync(struct io_file *f);
 

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirload.h"
+#include "batch.h"
 #include "io.h"
 #include "log.h"
 #include "path.h"
@@ -36,6 +36,19 @@ changed(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
 	if (p) {
 		cache_invalidate_attr(c->cache, p);
 		cache_stamp_clear(c->cache, p);
+		free(p);
+	}
+}
+
+/* After our own SETSTAT of mode, owner or times: update what is cached. */
+static void
+patched(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	const struct stat *st, unsigned what)
+{
+	char *p = path_of(c, path, fi);
+
+	if (p) {
+		cache_patch_attr(c->cache, p, st, what);
 		free(p);
 	}
 }
@@ -229,222 +242,39 @@ meta_symlink(const char *target, const char *path)
 	return r;
 }
 
-/* ---- directories ---- */
+/* ---- directories (listing: dirops.c) ---- */
 
-struct fs_dirent {
-	char *name;
-	struct stat st;
-	bool has_st;
-};
-
-struct fs_dir {
-	struct fs_dirent *e;
-	size_t n, cap;
-};
-
-static void
-dir_free(struct fs_dir *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		free(d->e[i].name);
-	free(d->e);
-	free(d);
-}
-
-static struct fs_dirent *
-dir_add(struct fs_dir *d, const char *name)
-{
-	struct fs_dirent *e;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-
-		if ((e = realloc(d->e, cap * sizeof(*e))) == NULL)
-			return NULL;
-		d->e = e;
-		d->cap = cap;
-	}
-	e = &d->e[d->n];
-	memset(e, 0, sizeof(*e));
-	if ((e->name = strdup(name)) == NULL)
-		return NULL;
-	d->n++;
-	return e;
-}
-
-static int
-cached_entry(void *arg, const char *name, mode_t type)
-{
-	struct fs_dirent *e = dir_add(arg, name);
-
-	if (e == NULL)
-		return -ENOMEM;
-	e->st.st_mode = type;
-	return 0;
-}
-
-/* From a fresh cached listing; attributes from the attribute cache. */
-static bool
-dir_from_cache(struct fs_ctx *c, const char *path, struct fs_dir *d)
-{
-	size_t i;
-
-	if (!cache_get_dir(c->cache, path, cached_entry, d))
-		return false;
-	for (i = 0; i < d->n; i++) {
-		char *child;
-
-		if (path_child(path, d->e[i].name, &child) < 0)
-			continue;
-		d->e[i].has_st = cache_get_attr(c->cache, child, &d->e[i].st);
-		free(child);
-	}
-	return true;
-}
-
-struct loadctx {
-	struct fs_ctx *c;
-	struct fs_dir *d;
-};
-
-static int
-loaded_entry(void *arg, const char *name, const struct fxp_attr *a)
-{
-	struct loadctx *l = arg;
-	struct fs_dirent *e = dir_add(l->d, name);
-
-	if (e == NULL)
-		return -ENOMEM;
-	e->has_st = fsctx_stat(l->c, a, &e->st) == 0;
-	if (!(a->flags & FXA_PERMISSIONS))
-		e->has_st = false;
-	if (e->has_st && l->c->follow_symlinks && S_ISLNK(e->st.st_mode)) {
-		e->has_st = false;	/* the kernel must look the target up */
-		e->st.st_mode = 0;
-	}
-	if (!e->has_st)
-		e->st.st_mode &= S_IFMT;
-	return 0;
-}
-
-/* Puts a loaded listing and its attributes into the cache. */
-static void
-dir_to_cache(struct fs_ctx *c, const char *path, const struct fs_dir *d, uint64_t gen)
-{
-	struct cache_dirent *ents = calloc(d->n ? d->n : 1, sizeof(*ents));
-	size_t i;
-
-	if (ents == NULL)
-		return;
-	for (i = 0; i < d->n; i++) {
-		ents[i].name = d->e[i].name;
-		ents[i].type = d->e[i].st.st_mode & S_IFMT;
-	}
-	cache_put_dir(c->cache, path, ents, d->n, gen);
-	free(ents);
-	for (i = 0; i < d->n; i++) {
-		char *child;
-
-		if (!d->e[i].has_st || path_child(path, d->e[i].name, &child) < 0)
-			continue;
-		cache_put_attr(c->cache, child, &d->e[i].st, gen);
-		free(child);
-	}
-}
-
-static int
-dir_from_server(struct fs_ctx *c, const char *path, struct fs_dir *d)
-{
-	struct loadctx l = { c, d };
-	uint64_t gen = cache_gen(c->cache);
-	char *rp;
-	int r;
-
-	if ((r = fsctx_remote(c, path, &rp)) < 0)
-		return r;
-	r = dirload(fsctx_meta(c), rp, loaded_entry, &l);
-	free(rp);
-	if (r == 0)
-		dir_to_cache(c, path, d, gen);
-	return r;
-}
-
-int
-meta_opendir(const char *path, struct fuse_file_info *fi)
-{
-	struct fs_ctx *c = fuseapi_ctx();
-	struct fs_dir *d = calloc(1, sizeof(*d));
-	int r = 0;
-
-	if (d == NULL)
-		return -ENOMEM;
-	if (!dir_from_cache(c, path, d)) {
-		size_t i;
-
-		for (i = 0; i < d->n; i++)	/* a partial cached copy */
-			free(d->e[i].name);
-		d->n = 0;
-		r = dir_from_server(c, path, d);
-	}
-	if (r < 0) {
-		dir_free(d);
-		return r;
-	}
-	fi->fh = (uintptr_t)d;
-	return 0;
-}
-
-int
-meta_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-	     struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
-	size_t i;
-
-	(void)path;
-	/* Offsets are index + 1: libfuse 3.14 keeps readdirplus attributes
-	 * only for entries filled with a non-zero offset. */
-	for (i = off < 0 ? 0 : (size_t)off; i < d->n + 2; i++) {
-		const struct fs_dirent *e;
-		bool plus;
-
-		if (i < 2) {
-			if (filler(buf, i == 0 ? "." : "..", NULL, (off_t)i + 1, 0))
-				break;
-			continue;
-		}
-		e = &d->e[i - 2];
-		plus = (flags & FUSE_READDIR_PLUS) && e->has_st;
-		if (filler(buf, e->name, &e->st, (off_t)i + 1,
-			   plus ? FUSE_FILL_DIR_PLUS : 0))
-			break;
-	}
-	return 0;
-}
-
-int
-meta_releasedir(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	dir_free((struct fs_dir *)(uintptr_t)fi->fh);
-	return 0;
-}
-
+/* MKDIR and the LSTAT libfuse will want next, in one round trip; on
+ * failure rfs_mkdir() runs it again to recover the precise errno. */
 int
 meta_mkdir(const char *path, mode_t mode)
 {
 	struct fs_ctx *c = fuseapi_ctx();
+	struct fxc *fx = fsctx_meta(c);
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 }, got;
+	struct batch b;
+	struct stat st;
 	char *rp;
 	int r;
 
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
-	r = rfs_mkdir(fsctx_meta(c), rp, mode & 07777);
-	free(rp);
+	batch_init(&b);
+	if ((r = fxp_enc_path_attr(batch_next(&b), FXP_MKDIR, rp, &a)) == 0)
+		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
 	if (r == 0)
+		r = batch_run(fx, batch_chan(fx, rp), &b);
+	if (r == 0)
+		r = batch_status(&b, 0);
+	if (r == 0) {
 		cache_created(c->cache, path, S_IFDIR, true);
+		if (batch_attrs(&b, 1, &got) == 0 && fsctx_stat(c, &got, &st) == 0)
+			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
+	} else if (r != -EIO && (r = rfs_mkdir(fx, rp, mode & 07777)) == 0) {
+		cache_created(c->cache, path, S_IFDIR, true);
+	}
+	batch_free(&b);
+	free(rp);
 	return r;
 }
 
@@ -589,9 +419,11 @@ meta_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	struct io_file *f = fuseapi_file(fi);
 	int r;
 
+	struct stat st = { .st_mode = mode };
+
 	r = f ? io_setattr(f, &a) : setstat_path(c, path, &a);
 	if (r == 0)
-		changed(c, path, fi);
+		patched(c, path, fi, &st, CACHE_PATCH_MODE);
 	return r;
 }
 
@@ -610,9 +442,16 @@ meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 		return r;
 	if (gid != (gid_t)-1 && (r = idmap_to_remote(&c->idmap, IDMAP_GID, gid, &a.gid)) < 0)
 		return r;
-	if ((r = set_attrs(c, path, fi, &a, &cur)) == 0)
+	if ((r = set_attrs(c, path, fi, &a, &cur)) < 0)
+		return r;
+	if (uid != (uid_t)-1 && gid != (gid_t)-1) {
+		struct stat st = { .st_uid = uid, .st_gid = gid };
+
+		patched(c, path, fi, &st, CACHE_PATCH_OWNER);
+	} else {
 		changed(c, path, fi);
-	return r;
+	}
+	return 0;
 }
 
 static uint32_t
@@ -631,16 +470,31 @@ meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_inf
 	struct fs_ctx *c = fuseapi_ctx();
 	struct fxp_attr a = { .flags = FXA_ACMODTIME }, cur = { 0 };
 	uint32_t now = (uint32_t)time(NULL);
-	bool omit = tv && (tv[0].tv_nsec == UTIME_OMIT || tv[1].tv_nsec == UTIME_OMIT);
+	bool fetch = tv && tv[1].tv_nsec == UTIME_OMIT;
+	struct stat st;
 	int r;
 
-	if (omit && (r = raw_attrs(c, path, fi, &cur)) < 0)
+	/* SFTP v3 sets both times. An omitted mtime must be kept exactly
+	 * (backups compare it): ask the server. An omitted atime (tar, cp -p
+	 * of an archive without atimes) is taken from a fresh cache entry, else
+	 * set to now, as sshfs does, rather than costing a round trip. */
+	if (tv && tv[0].tv_nsec == UTIME_OMIT && !fetch) {
+		char *p = path_of(c, path, fi);
+
+		cur.atime = p && cache_get_attr(c->cache, p, &st) ? (uint32_t)st.st_atim.tv_sec : now;
+		free(p);
+	}
+	if (fetch && (r = raw_attrs(c, path, fi, &cur)) < 0)
 		return r;
 	a.atime = pick_time(tv ? &tv[0] : NULL, now, cur.atime);
 	a.mtime = pick_time(tv ? &tv[1] : NULL, now, cur.mtime);
-	if ((r = set_attrs(c, path, fi, &a, omit ? &cur : NULL)) == 0)
-		changed(c, path, fi);
-	return r;
+	if ((r = set_attrs(c, path, fi, &a, fetch ? &cur : NULL)) < 0)
+		return r;
+	memset(&st, 0, sizeof(st));
+	st.st_atim.tv_sec = a.atime;
+	st.st_mtim.tv_sec = a.mtime;
+	patched(c, path, fi, &st, CACHE_PATCH_TIMES);
+	return 0;
 }
 
 int

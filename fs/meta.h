@@ -1,5 +1,5 @@
 /* meta: the path operations of the filesystem (libfuse high-level API):
- * getattr, readlink, directories, namespace changes, attribute changes,
+ * getattr, readlink, mkdir/rmdir, namespace changes, attribute changes,
  * statfs, access, mknod.
  *
  * Each returns 0 or a negative errno, as libfuse wants. They run on libfuse
@@ -22,10 +22,6 @@
 
 int meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
 int meta_readlink(const char *path, char *buf, size_t size);
-int meta_opendir(const char *path, struct fuse_file_info *fi);
-int meta_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-		 struct fuse_file_info *fi, enum fuse_readdir_flags flags);
-int meta_releasedir(const char *path, struct fuse_file_info *fi);
 int meta_mkdir(const char *path, mode_t mode);
 int meta_rmdir(const char *path);
 int meta_unlink(const char *path);

@@ -110,6 +110,17 @@ ofile_find(struct ofile_table *t, const char *path, bool writers)
 	return found;
 }
 
+bool
+ofile_has_writer(struct ofile_table *t, const char *path)
+{
+	struct io_file *f = ofile_find(t, path, true);
+
+	if (f == NULL)
+		return false;
+	io_file_put(f);
+	return true;
+}
+
 char *
 ofile_path(struct ofile_table *t, struct io_file *f)
 {

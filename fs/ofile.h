@@ -43,6 +43,11 @@ void ofile_unlinked(struct ofile_table *t, const char *path);
  * the path; NULL when there is none. */
 struct io_file *ofile_find(struct ofile_table *t, const char *path, bool writers);
 
+/* True when an open file at 'path' has written through its handle (its
+ * WRITEs may still be queued on its channel: attributes seen by other
+ * requests may be older than what the kernel already knows). */
+bool ofile_has_writer(struct ofile_table *t, const char *path);
+
 /* A copy of f's current path, or NULL when unlinked or on ENOMEM. */
 char *ofile_path(struct ofile_table *t, struct io_file *f);
 

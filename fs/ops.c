@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "dirops.h"
 #include "fileops.h"
 #include "meta.h"
 
@@ -55,9 +56,9 @@ static const struct fuse_operations ops = {
 	.flush = fileops_flush,
 	.release = fileops_release,
 	.fsync = fileops_fsync,
-	.opendir = meta_opendir,
-	.readdir = meta_readdir,
-	.releasedir = meta_releasedir,
+	.opendir = dirops_opendir,
+	.readdir = dirops_readdir,
+	.releasedir = dirops_releasedir,
 	.access = meta_access,
 	.create = fileops_create,
 	.utimens = meta_utimens,

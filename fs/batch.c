@@ -1,0 +1,158 @@
+/* batch: see batch.h. */
+#include "batch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+batch_init(struct batch *b)
+{
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < BATCH_MAX; i++)
+		wire_buf_init(&b->pkt[i], FXP_MAX_OUT_PACKET);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+}
+
+struct wire_buf *
+batch_next(struct batch *b)
+{
+	return b->n < BATCH_MAX ? &b->pkt[b->n++] : NULL;
+}
+
+static void
+batch_done(void *arg, int err, const struct fxp_reply *reply)
+{
+	struct batch_arg *a = arg;
+	struct batch *b = a->b;
+	struct fxc_result *res = &b->res[a->i];
+
+	res->err = err;
+	if (err == 0) {
+		res->buf = malloc(reply->len ? reply->len : 1);
+		if (res->buf == NULL) {
+			res->err = -ENOMEM;
+		} else {
+			memcpy(res->buf, reply->body, reply->len);
+			res->reply = *reply;
+			res->reply.body = res->buf;
+		}
+	}
+	pthread_mutex_lock(&b->mu);
+	b->left--;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+int
+batch_start(struct fxc *c, int chan, struct batch *b)
+{
+	int i, sent = 0;
+
+	b->started = true;
+	for (i = 0; i < b->n; i++) {
+		b->arg[i].b = b;
+		b->arg[i].i = i;
+		pthread_mutex_lock(&b->mu);
+		b->left++;
+		pthread_mutex_unlock(&b->mu);
+		if (fxc_submit(c, chan, &b->pkt[i], batch_done, &b->arg[i]) < 0) {
+			b->res[i].err = -EIO;
+			pthread_mutex_lock(&b->mu);
+			b->left--;
+			pthread_mutex_unlock(&b->mu);
+			continue;
+		}
+		sent++;
+	}
+	return sent ? 0 : -EIO;
+}
+
+void
+batch_wait(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->left > 0)
+		pthread_cond_wait(&b->cv, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
+int
+batch_run(struct fxc *c, int chan, struct batch *b)
+{
+	int r = batch_start(c, chan, b);
+
+	batch_wait(b);
+	return r;
+}
+
+void
+batch_free(struct batch *b)
+{
+	int i;
+
+	batch_wait(b);
+	for (i = 0; i < BATCH_MAX; i++) {
+		wire_buf_free(&b->pkt[i]);
+		free(b->res[i].buf);
+		b->res[i].buf = NULL;
+	}
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
+int
+batch_status(const struct batch *b, int i)
+{
+	if (b->res[i].err < 0)
+		return b->res[i].err;
+	return fxp_reply_errno(&b->res[i].reply, FXP_STATUS);
+}
+
+int
+batch_handle(const struct batch *b, int i, int chan, struct rfs_handle *h)
+{
+	const uint8_t *p;
+	uint32_t len;
+	int r;
+
+	if (b->res[i].err < 0)
+		return b->res[i].err;
+	if ((r = fxp_reply_errno(&b->res[i].reply, FXP_HANDLE)) < 0)
+		return r;
+	if (fxp_dec_handle(&b->res[i].reply, &p, &len) < 0 || len > FXP_MAX_HANDLE)
+		return -EIO;
+	h->chan = chan;
+	h->len = len;
+	memcpy(h->data, p, len);
+	return 0;
+}
+
+int
+batch_attrs(const struct batch *b, int i, struct fxp_attr *a)
+{
+	int r;
+
+	if (b->res[i].err < 0)
+		return b->res[i].err;
+	if ((r = fxp_reply_errno(&b->res[i].reply, FXP_ATTRS)) < 0)
+		return r;
+	return fxp_dec_attrs(&b->res[i].reply, a) < 0 ? -EIO : 0;
+}
+
+int
+batch_chan(struct fxc *c, const char *path)
+{
+	int n = fxc_nchannels(c);
+	uint32_t h = 2166136261u;	/* FNV-1a, as rfs routes path requests */
+
+	if (n <= 1)
+		return 0;
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return (int)(h % (uint32_t)n);
+}

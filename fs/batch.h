@@ -1,0 +1,67 @@
+/* batch: a few requests sent back to back on one channel and waited for
+ * together, so that an operation and the LSTAT that must follow it cost
+ * one round trip instead of two (the server runs them in order, so the
+ * LSTAT sees the result of the first request).
+ *
+ * Used where libfuse asks for the new entry's attributes right after
+ * creating it (create, mkdir, symlink): sshfs pipelines OPEN and LSTAT the
+ * same way.
+ *
+ * Thread: any FUSE thread (blocks until every reply is in; fxc's deadlines
+ * bound the wait). Errors: 0 or a negative errno; per-request results are
+ * in the slots.
+ */
+#ifndef SSHMOUNTFS_FS_BATCH_H
+#define SSHMOUNTFS_FS_BATCH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "fxc.h"
+#include "fxp.h"
+#include "rfs.h"
+
+#define BATCH_MAX 4
+
+struct batch;
+
+struct batch_arg {
+	struct batch *b;
+	int i;
+};
+
+struct batch {
+	int n;
+	struct wire_buf pkt[BATCH_MAX];
+	struct fxc_result res[BATCH_MAX];	/* filled by batch_run / batch_wait */
+	struct batch_arg arg[BATCH_MAX];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int left;
+	bool started;
+};
+
+/* Starts an empty batch. */
+void batch_init(struct batch *b);
+/* The buffer for the next request (encode into it with fxp_enc_*). NULL
+ * when full. */
+struct wire_buf *batch_next(struct batch *b);
+/* Sends all on 'chan' and waits for every reply. 0, or -EIO when nothing
+ * could be sent (the results then say -EIO too). */
+int batch_run(struct fxc *c, int chan, struct batch *b);
+/* The two halves of batch_run, to do other work while the replies travel. */
+int batch_start(struct fxc *c, int chan, struct batch *b);
+void batch_wait(struct batch *b);
+/* Waits for what was started and frees the results (always call it). */
+void batch_free(struct batch *b);
+
+/* Decoders for the usual replies of slot i. */
+int batch_status(const struct batch *b, int i);
+int batch_handle(const struct batch *b, int i, int chan, struct rfs_handle *h);
+int batch_attrs(const struct batch *b, int i, struct fxp_attr *a);
+
+/* The channel path operations on 'path' use (rfs routes them by a hash of
+ * the path, so an open file and later operations on its path share one). */
+int batch_chan(struct fxc *c, const char *path);
+
+#endif

@@ -1,0 +1,221 @@
+/* dirops: see dirops.h. */
+#include "dirops.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirload.h"
+#include "path.h"
+
+struct fs_dirent {
+	char *name;
+	mode_t type;		/* S_IFMT bits, 0 when unknown */
+	struct stat st;		/* from the load, for the attribute cache */
+	bool has_st;
+};
+
+struct fs_dir {
+	char *path;
+	struct fs_dirent *e;
+	size_t n, cap;
+};
+
+static void
+dir_free(struct fs_dir *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d->path);
+	free(d);
+}
+
+static struct fs_dirent *
+dir_add(struct fs_dir *d, const char *name, mode_t type)
+{
+	struct fs_dirent *e;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+
+		if ((e = realloc(d->e, cap * sizeof(*e))) == NULL)
+			return NULL;
+		d->e = e;
+		d->cap = cap;
+	}
+	e = &d->e[d->n];
+	memset(e, 0, sizeof(*e));
+	if ((e->name = strdup(name)) == NULL)
+		return NULL;
+	e->type = type & S_IFMT;
+	d->n++;
+	return e;
+}
+
+static int
+cached_entry(void *arg, const char *name, mode_t type)
+{
+	return dir_add(arg, name, type) ? 0 : -ENOMEM;
+}
+
+static void
+dir_clear(struct fs_dir *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	d->n = 0;
+}
+
+struct loadctx {
+	struct fs_ctx *c;
+	struct fs_dir *d;
+};
+
+static int
+loaded_entry(void *arg, const char *name, const struct fxp_attr *a)
+{
+	struct loadctx *l = arg;
+	struct fs_dirent *e = dir_add(l->d, name, (a->flags & FXA_PERMISSIONS) ? a->perm : 0);
+
+	if (e == NULL)
+		return -ENOMEM;
+	e->has_st = (a->flags & FXA_PERMISSIONS) && fsctx_stat(l->c, a, &e->st) == 0;
+	if (l->c->follow_symlinks && S_ISLNK(e->type)) {
+		e->has_st = false;	/* the kernel must look the target up */
+		e->type = 0;
+	}
+	return 0;
+}
+
+/* Puts a loaded listing and its attributes into the cache, except the
+ * attributes of files with writes in flight (the server may not have
+ * applied them yet when it answered the READDIR). */
+static void
+dir_to_cache(struct fs_ctx *c, const struct fs_dir *d, uint64_t gen)
+{
+	struct cache_dirent *ents = calloc(d->n ? d->n : 1, sizeof(*ents));
+	size_t i;
+
+	if (ents == NULL)
+		return;
+	for (i = 0; i < d->n; i++) {
+		ents[i].name = d->e[i].name;
+		ents[i].type = d->e[i].type;
+	}
+	cache_put_dir(c->cache, d->path, ents, d->n, gen);
+	free(ents);
+	for (i = 0; i < d->n; i++) {
+		char *child;
+
+		if (!d->e[i].has_st || path_child(d->path, d->e[i].name, &child) < 0)
+			continue;
+		if (!ofile_has_writer(&c->files, child))
+			cache_put_attr(c->cache, child, &d->e[i].st, gen);
+		free(child);
+	}
+}
+
+static int
+dir_from_server(struct fs_ctx *c, struct fs_dir *d)
+{
+	struct loadctx l = { c, d };
+	uint64_t gen = cache_gen(c->cache);
+	char *rp;
+	int r;
+
+	if ((r = fsctx_remote(c, d->path, &rp)) < 0)
+		return r;
+	r = dirload(fsctx_meta(c), rp, loaded_entry, &l);
+	free(rp);
+	if (r == 0)
+		dir_to_cache(c, d, gen);
+	return r;
+}
+
+int
+dirops_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fs_dir *d = calloc(1, sizeof(*d));
+	int r = 0;
+
+	if (d == NULL || (d->path = strdup(path)) == NULL) {
+		free(d);
+		return -ENOMEM;
+	}
+	if (!cache_get_dir(c->cache, path, cached_entry, d)) {
+		dir_clear(d);	/* a partial copy of a listing (ENOMEM) */
+		r = dir_from_server(c, d);
+	}
+	if (r < 0) {
+		dir_free(d);
+		return r;
+	}
+	fi->fh = (uintptr_t)d;
+	return 0;
+}
+
+/* The attributes to hand out with entry e now (see dirops.h). */
+static bool
+entry_attrs(struct fs_ctx *c, const struct fs_dir *d, const struct fs_dirent *e,
+	    struct stat *st)
+{
+	char *child;
+	bool ok;
+
+	if (e->type == 0 || path_child(d->path, e->name, &child) < 0)
+		return false;
+	if (ofile_has_writer(&c->files, child))
+		ok = false;
+	else if (cache_get_attr(c->cache, child, st))
+		ok = true;
+	else
+		ok = false;
+	free(child);
+	return ok;
+}
+
+int
+dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+	       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	size_t i;
+
+	(void)path;
+	for (i = off < 0 ? 0 : (size_t)off; i < d->n + 2; i++) {
+		const struct fs_dirent *e;
+		struct stat st;
+		bool plus = false;
+
+		if (i < 2) {
+			if (filler(buf, i == 0 ? "." : "..", NULL, (off_t)i + 1, 0))
+				break;
+			continue;
+		}
+		e = &d->e[i - 2];
+		if (flags & FUSE_READDIR_PLUS)
+			plus = entry_attrs(c, d, e, &st);
+		if (!plus) {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = e->type;
+		}
+		if (filler(buf, e->name, &st, (off_t)i + 1, plus ? FUSE_FILL_DIR_PLUS : 0))
+			break;
+	}
+	return 0;
+}
+
+int
+dirops_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	dir_free((struct fs_dir *)(uintptr_t)fi->fh);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* dirops: directory listing for libfuse (opendir, readdir, releasedir).
+ *
+ * opendir takes the names of a fresh cached listing, or loads the whole
+ * directory with pipelined READDIRs (dirload.h) and caches the listing and
+ * every entry's attributes. readdir fills with offsets index + 1, which is
+ * what makes libfuse 3.14 pass readdirplus attributes to the kernel, so
+ * `ls -l` costs no request per file.
+ *
+ * Attributes handed out with an entry are the attribute cache's at the
+ * moment of the readdir, never a snapshot: a write through another handle
+ * invalidates them, and the kernel must not be told an older size than the
+ * one its own (write-behind) writes gave it. Entries with writes in flight,
+ * and symlinks under follow_symlinks, go without attributes (the kernel
+ * looks them up).
+ *
+ * Thread: libfuse workers. Errors: negative errno.
+ */
+#ifndef SSHMOUNTFS_FS_DIROPS_H
+#define SSHMOUNTFS_FS_DIROPS_H
+
+#include "fuseapi.h"
+
+int dirops_opendir(const char *path, struct fuse_file_info *fi);
+int dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+		   struct fuse_file_info *fi, enum fuse_readdir_flags flags);
+int dirops_releasedir(const char *path, struct fuse_file_info *fi);
+
+#endif
