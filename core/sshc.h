@@ -129,6 +129,15 @@ const char *sshc_fingerprint(const struct sshc *s);
 /* Negotiated cipher (client to server), after connect. */
 const char *sshc_cipher(const struct sshc *s);
 
+/* The name ssh-keygen -l gives a key type: "ED25519", "ECDSA", "RSA",
+ * "DSA"; NULL for any other type (the caller picks what to show). */
+const char *sshc_key_type_short(enum ssh_keytypes_e t);
+
+/* key's fingerprint as ssh-keygen -l prints it ("SHA256:" and unpadded
+ * base64, or "MD5:" and hex pairs) in *out (heap; free()). 0, -EINVAL
+ * when libssh cannot hash the key, or -ENOMEM. No session needed. */
+int sshc_key_fingerprint(ssh_key key, enum ssh_publickey_hash_type type, char **out);
+
 /* Runs 'command' on an exec channel, feeding 'input' (may be NULL) on its
  * stdin then EOF, collecting stdout into *out (NUL-terminated, caller frees,
  * capped at 1 MiB) and the exit status into *status (-1 if none). Blocking,

@@ -4,7 +4,9 @@
  */
 #include "sshc.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -12,8 +14,8 @@
 
 /* ---- fingerprints ----------------------------------------------------------- */
 
-static const char *
-keytype_name(enum ssh_keytypes_e t)
+const char *
+sshc_key_type_short(enum ssh_keytypes_e t)
 {
 	switch (t) {
 	case SSH_KEYTYPE_ED25519: return "ED25519";
@@ -23,27 +25,52 @@ keytype_name(enum ssh_keytypes_e t)
 	case SSH_KEYTYPE_ECDSA_P256:
 	case SSH_KEYTYPE_ECDSA_P384:
 	case SSH_KEYTYPE_ECDSA_P521: return "ECDSA";
-	default: return ssh_key_type_to_char(t) ? ssh_key_type_to_char(t) : "unknown";
+	default: return NULL;
 	}
 }
 
-/* "SHA256:..." of key into buf. 0 or -1. */
-static int
-key_fingerprint(ssh_key key, char *buf, size_t size)
+/* For messages: libssh's own name for a type we have no short one for. */
+static const char *
+keytype_name(enum ssh_keytypes_e t)
+{
+	const char *n = sshc_key_type_short(t);
+
+	if (n == NULL)
+		n = ssh_key_type_to_char(t);
+	return n != NULL ? n : "unknown";
+}
+
+int
+sshc_key_fingerprint(ssh_key key, enum ssh_publickey_hash_type type, char **out)
 {
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
 	char *fp;
 
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
-		return -1;
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	*out = NULL;
+	if (ssh_get_publickey_hash(key, type, &hash, &hlen) != SSH_OK)
+		return -EINVAL;
+	fp = ssh_get_fingerprint_hash(type, hash, hlen);
 	ssh_clean_pubkey_hash(&hash);
 	if (fp == NULL)
-		return -1;
-	snprintf(buf, size, "%s", fp);
+		return -ENOMEM;
+	/* ours to free() with the rest of the program's strings */
+	*out = strdup(fp);
 	ssh_string_free_char(fp);
-	return 0;
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+/* "SHA256:..." of key into buf. 0 or -errno. */
+static int
+key_fingerprint(ssh_key key, char *buf, size_t size)
+{
+	char *fp;
+	int rc = sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &fp);
+
+	if (rc == 0)
+		snprintf(buf, size, "%s", fp);
+	free(fp);
+	return rc;
 }
 
 void

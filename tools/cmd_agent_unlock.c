@@ -120,7 +120,7 @@ static int
 set_identity(struct unlock *u, ssh_key key)
 {
 	if (keyfile_blob(key, &u->blob, &u->bloblen) < 0 ||
-	    keyfile_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &u->fp) < 0) {
+	    sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &u->fp) < 0) {
 		cli_error(CMD, NULL, "cannot encode the key of %s", u->key);
 		return CLI_EXIT_LOCAL;
 	}

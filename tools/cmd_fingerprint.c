@@ -31,7 +31,7 @@ print_one(const struct keyfile_pub *pub, enum ssh_publickey_hash_type t, bool qu
 {
 	char *fp = NULL;
 
-	if (keyfile_fingerprint(pub->key, t, &fp) < 0)
+	if (sshc_key_fingerprint(pub->key, t, &fp) < 0)
 		return -EINVAL;
 	if (quiet)
 		printf("%s\n", fp);

@@ -106,7 +106,7 @@ describe(const char *file)
 
 	if (keyfile_load_public(file, &pub, err, sizeof(err)) < 0)
 		return -EINVAL;
-	if (keyfile_fingerprint(pub.key, SSH_PUBLICKEY_HASH_SHA256, &fp) == 0)
+	if (sshc_key_fingerprint(pub.key, SSH_PUBLICKEY_HASH_SHA256, &fp) == 0)
 		printf("%u %s %s (%s)\n", pub.bits, fp, pub.comment ? pub.comment : "no comment",
 		       pub.short_type);
 	free(fp);

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "keyfile.h"
+#include "sshc.h"
 #include "wire.h"
 
 #define LINE_MAX_LEN (64 * 1024)
@@ -212,25 +213,6 @@ keyfile_pub_free(struct keyfile_pub *p)
 }
 
 int
-keyfile_fingerprint(ssh_key key, enum ssh_publickey_hash_type type, char **out)
-{
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp;
-
-	*out = NULL;
-	if (ssh_get_publickey_hash(key, type, &hash, &hlen) != SSH_OK)
-		return -EINVAL;
-	fp = ssh_get_fingerprint_hash(type, hash, hlen);
-	ssh_clean_pubkey_hash(&hash);
-	if (!fp)
-		return -ENOMEM;
-	*out = strdup(fp);
-	ssh_string_free_char(fp);
-	return *out ? 0 : -ENOMEM;
-}
-
-int
 keyfile_blob(ssh_key key, uint8_t **blob, size_t *len)
 {
 	char *b64 = NULL;
@@ -308,18 +290,7 @@ keyfile_bits(ssh_key key)
 const char *
 keyfile_short_type(ssh_key key)
 {
-	switch (ssh_key_type(key)) {
-	case SSH_KEYTYPE_ED25519:
-		return "ED25519";
-	case SSH_KEYTYPE_ECDSA_P256:
-	case SSH_KEYTYPE_ECDSA_P384:
-	case SSH_KEYTYPE_ECDSA_P521:
-		return "ECDSA";
-	case SSH_KEYTYPE_RSA:
-		return "RSA";
-	case SSH_KEYTYPE_DSS:
-		return "DSA";
-	default:
-		return "UNKNOWN";
-	}
+	const char *n = sshc_key_type_short(ssh_key_type(key));
+
+	return n ? n : "UNKNOWN";
 }

@@ -27,15 +27,14 @@ struct keyfile_pub {
 int keyfile_load_public(const char *path, struct keyfile_pub *out, char *err, size_t errlen);
 void keyfile_pub_free(struct keyfile_pub *p);
 
-/* Describes key: the fingerprint "SHA256:<base64>" or "MD5:aa:bb:...".
- * *out is heap (free()). 0, -EINVAL, -ENOMEM. */
-int keyfile_fingerprint(ssh_key key, enum ssh_publickey_hash_type type, char **out);
-
 /* The public key blob (SSH wire format) of key; *blob heap (free()). */
 int keyfile_blob(ssh_key key, uint8_t **blob, size_t *len);
 
 /* Key size in bits as ssh-keygen -l prints it (RSA modulus, curve size). */
 unsigned keyfile_bits(ssh_key key);
+
+/* sshc_key_type_short() of key, "UNKNOWN" for other types. Fingerprints:
+ * sshc_key_fingerprint() (core/sshc.h). */
 const char *keyfile_short_type(ssh_key key);
 
 /* Loads a private key with 'pass' (NULL: only an unencrypted key loads;

@@ -82,8 +82,8 @@ describe_key(const char *cmd, ssh_key key, struct remote_hostkey *out)
 	out->short_type = keyfile_short_type(key);
 	out->b64 = strdup(b64);
 	ssh_string_free_char(b64);
-	if (!out->b64 || keyfile_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &out->sha256) < 0 ||
-	    keyfile_fingerprint(key, SSH_PUBLICKEY_HASH_MD5, &out->md5) < 0) {
+	if (!out->b64 || sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &out->sha256) < 0 ||
+	    sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_MD5, &out->md5) < 0) {
 		cli_error(cmd, NULL, "out of memory");
 		return CLI_EXIT_LOCAL;
 	}

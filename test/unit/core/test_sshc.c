@@ -202,6 +202,28 @@ test_accepted(void)
 	TAP_CHECK(sshc_free(NULL) == NULL);
 }
 
+/* Key names and fingerprints in ssh-keygen -l's form. */
+static void
+test_key_helpers(void)
+{
+	ssh_key key = NULL;
+	char *sha = NULL, *md5 = NULL;
+
+	TAP_CHECK(!strcmp(sshc_key_type_short(SSH_KEYTYPE_ED25519), "ED25519"));
+	TAP_CHECK(!strcmp(sshc_key_type_short(SSH_KEYTYPE_ECDSA_P384), "ECDSA"));
+	TAP_CHECK(!strcmp(sshc_key_type_short(SSH_KEYTYPE_RSA), "RSA"));
+	TAP_CHECK(sshc_key_type_short(SSH_KEYTYPE_UNKNOWN) == NULL);
+	TAP_CHECK(ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) == SSH_OK);
+	TAP_EQ_INT(sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_SHA256, &sha), 0);
+	TAP_EQ_INT(sshc_key_fingerprint(key, SSH_PUBLICKEY_HASH_MD5, &md5), 0);
+	/* 32 bytes: 43 base64 characters without padding; 16 bytes: 16 hex pairs */
+	TAP_CHECK(sha && !strncmp(sha, "SHA256:", 7) && strlen(sha) == 7 + 43);
+	TAP_CHECK(md5 && !strncmp(md5, "MD5:", 4) && strlen(md5) == 4 + 47 && md5[6] == ':');
+	free(sha);
+	free(md5);
+	ssh_key_free(key);
+}
+
 int
 main(void)
 {
@@ -212,6 +234,7 @@ main(void)
 	test_proxy_jump();
 	test_errors();
 	test_accepted();
+	test_key_helpers();
 	unlink(g_cfg);
 	return tap_done();
 }

@@ -10,6 +10,7 @@
 #include "keyfile.h"
 #include "keygen.h"
 #include "secret.h"
+#include "sshc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/smtool-keygen-XXXXXX";
@@ -41,7 +42,7 @@ one(const char *name, enum keygen_type t, unsigned bits, unsigned want_bits,
 	TAP_EQ_INT(pub.bits, want_bits);
 	TAP_CHECK(!strcmp(pub.short_type, short_type));
 	TAP_CHECK(pub.comment && !strcmp(pub.comment, "unit test"));
-	TAP_EQ_INT(keyfile_fingerprint(pub.key, SSH_PUBLICKEY_HASH_SHA256, &fp), 0);
+	TAP_EQ_INT(sshc_key_fingerprint(pub.key, SSH_PUBLICKEY_HASH_SHA256, &fp), 0);
 	TAP_CHECK(fp && !strncmp(fp, "SHA256:", 7) && strlen(fp) == 7 + 43);
 	free(fp);
 	if (pass) {
