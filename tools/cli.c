@@ -210,18 +210,6 @@ cli_conn_option(const char *cmd, struct cli_conn *c, int opt, const char *arg)
 	return 0;
 }
 
-static int
-set_str(char **dst, const char *src)
-{
-	char *d = strdup(src);
-
-	if (!d)
-		return -ENOMEM;
-	free(*dst);
-	*dst = d;
-	return 0;
-}
-
 int
 cli_conn_opts(const char *cmd, const struct cli_conn *c, const struct cli_host *h,
 	      struct opts *o)
@@ -240,9 +228,9 @@ cli_conn_opts(const char *cmd, const struct cli_conn *c, const struct cli_host *
 		o->port = c->port;
 	if (h->port)
 		o->port = h->port;
-	if ((c->config && set_str(&o->ssh_config, c->config) < 0) ||
-	    set_str(&o->host, h->host) < 0 ||
-	    (h->user && set_str(&o->user, h->user) < 0)) {
+	if ((c->config && opts_set_string(&o->ssh_config, c->config) < 0) ||
+	    opts_set_string(&o->host, h->host) < 0 ||
+	    (h->user && opts_set_string(&o->user, h->user) < 0)) {
 		cli_error(cmd, NULL, "out of memory");
 		return CLI_EXIT_LOCAL;
 	}

@@ -202,9 +202,7 @@ connect_with(struct bench *b, struct opts *o, const char *cipher, struct sshc **
 
 	*out = NULL;
 	memset(e, 0, sizeof(*e));
-	free(o->ciphers);
-	o->ciphers = strdup(cipher);
-	if (!o->ciphers) {
+	if (opts_set_string(&o->ciphers, cipher) < 0) {
 		snprintf(e->msg, sizeof(e->msg), "out of memory");
 		e->code = SSHC_E_IO;
 		return -1;

@@ -58,12 +58,9 @@ build_opts(const struct cli_conn *conn, const char *spec, struct opts *o)
 	h.user = tmp.user;
 	h.host = tmp.host;
 	rc = cli_conn_opts(CMD, conn, &h, o);
-	if (rc == 0 && tmp.path && tmp.path[0]) {
-		o->path = strdup(tmp.path);
-		if (!o->path) {
-			cli_error(CMD, NULL, "out of memory");
-			rc = CLI_EXIT_LOCAL;
-		}
+	if (rc == 0 && tmp.path && tmp.path[0] && opts_set_string(&o->path, tmp.path) < 0) {
+		cli_error(CMD, NULL, "out of memory");
+		rc = CLI_EXIT_LOCAL;
 	}
 	opts_free(&tmp);
 	return rc;

@@ -217,15 +217,10 @@ static int
 choose_file(struct opts *o, void *ctx)
 {
 	struct kha_args *a = ctx;
-	char *f;
 
-	if (a->file) {
-		if (!(f = strdup(a->file))) {
-			cli_error(CMD, NULL, "out of memory");
-			return CLI_EXIT_LOCAL;
-		}
-		free(o->known_hosts);
-		o->known_hosts = f;
+	if (a->file && opts_set_string(&o->known_hosts, a->file) < 0) {
+		cli_error(CMD, NULL, "out of memory");
+		return CLI_EXIT_LOCAL;
 	}
 	return default_file(o, a->path, sizeof(a->path));
 }
