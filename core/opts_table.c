@@ -6,7 +6,7 @@
  *   3. sshfs options without effect here (IGNORED_OPTS), one log line each;
  *   4. opt_table entries flagged ICASE, case-insensitively (the OpenSSH
  *      names, which ssh and sshfs match without case);
- *   5. the rest of sshfs's ssh whitelist (ssh_passthrough_names);
+ *   5. the rest of sshfs's ssh whitelist (passthrough_names);
  *   6. otherwise: unknown, an error (a warning for a sloppy mount).
  * Step 2 comes before 4 so that fstab's "user"/"user=NAME" is noise while
  * "User=NAME" is the login name.
@@ -522,7 +522,7 @@ static const char *const noise_names[] = {
 /* sshfs's ssh_opts[] whitelist minus the names opt_table models, plus the
  * current name of PubkeyAcceptedKeyTypes. Spelled as OpenSSH spells them:
  * the ssh layer gets "Name=value" with this spelling. */
-static const char *const ssh_passthrough_names[] = {
+static const char *const passthrough_names[] = {
 	"AddressFamily", "BindAddress", "BindInterface", "CertificateFile",
 	"ChallengeResponseAuthentication", "CheckHostIP", "CompressionLevel",
 	"ConnectionAttempts", "ControlMaster", "ControlPath", "ControlPersist",
@@ -784,9 +784,9 @@ passthrough_name(const char *key)
 {
 	size_t i;
 
-	for (i = 0; ssh_passthrough_names[i]; i++)
-		if (strcasecmp(ssh_passthrough_names[i], key) == 0)
-			return ssh_passthrough_names[i];
+	for (i = 0; passthrough_names[i]; i++)
+		if (strcasecmp(passthrough_names[i], key) == 0)
+			return passthrough_names[i];
 	return NULL;
 }
 
@@ -1030,7 +1030,7 @@ opts_print_help(void *fp)
 	FILE *f = fp;
 
 	fputs(help_main, f);
-	print_list(f, ssh_passthrough_names);
+	print_list(f, passthrough_names);
 	fputs(help_fs, f);
 	print_fuse_list(f);
 	fputs("\nsshfs options accepted without effect (one log line each;\n"
