@@ -7,10 +7,7 @@
  * again after a wrong passphrase) finds the pipe empty and gets an empty
  * answer, which makes ssh-add give up instead of looping (BiT #1852). */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cmds.h"
