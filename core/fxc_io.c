@@ -315,7 +315,7 @@ wrote(struct fxc *c, struct fxc_chan *ch, struct fxc_req *r, size_t n)
  * through the drain. With no window at all it would poll the socket for
  * nothing, so it is not called then. */
 static int
-ssh_write_chan(struct fxc *c, struct fxc_chan *ch)
+chan_write_ssh(struct fxc *c, struct fxc_chan *ch)
 {
 	struct fxc_req *r;
 
@@ -393,7 +393,7 @@ xp_write(struct fxc *c)
 		return 0;
 	}
 	for (i = 0; i < c->nch; i++)
-		if (ssh_write_chan(c, &c->chan[i]) < 0)
+		if (chan_write_ssh(c, &c->chan[i]) < 0)
 			return -EIO;
 	return 0;
 }
@@ -488,7 +488,7 @@ read_count(struct fxc_chan *ch, size_t room)
 /* 0.10 returns 0 for "nothing yet", 0.11+ SSH_AGAIN; EOF also reads as 0
  * and is told apart afterwards. */
 static int
-ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
+chan_drain_ssh(struct fxc *c, struct fxc_chan *ch)
 {
 	for (;;) {
 		size_t room = ch->rx_cap - ch->rx_len;
@@ -522,7 +522,7 @@ ssh_drain_chan(struct fxc *c, struct fxc_chan *ch)
  * complete when no packet arrived after the first channel was done (with
  * one channel, always). */
 static int
-ssh_drain(struct fxc *c)
+drain_ssh(struct fxc *c)
 {
 	int pass, i;
 
@@ -530,7 +530,7 @@ ssh_drain(struct fxc *c)
 		uint64_t first_done = 0;
 
 		for (i = 0; i < c->nch; i++) {
-			if (ssh_drain_chan(c, &c->chan[i]) < 0)
+			if (chan_drain_ssh(c, &c->chan[i]) < 0)
 				return -EIO;
 			if (i == 0)
 				first_done = c->pkt_ctr.in_packets;
@@ -574,7 +574,7 @@ static int
 xp_read(struct fxc *c)
 {
 	if (c->sess != NULL)
-		return ssh_drain(c);
+		return drain_ssh(c);
 	if (!c->rx_ready)
 		return 0;
 	c->rx_ready = false;

@@ -208,7 +208,7 @@ fail:
 }
 
 static void
-ssh_fail(struct fxc_transport *t, struct sshc *conn)
+xport_ssh_fail(struct fxc_transport *t, struct sshc *conn)
 {
 	t->conn = conn;
 	fxc_xp_close(t);
@@ -244,7 +244,7 @@ fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
 		snprintf(err, errlen, "%s%s%s",
 			 e.msg[0] ? e.msg : "cannot open an SFTP channel",
 			 e.hint[0] ? "; " : "", e.hint);
-		ssh_fail(t, conn);
+		xport_ssh_fail(t, conn);
 		return rc < 0 ? rc : -EIO;
 	}
 	/* MaxSessions may allow fewer channels than asked: use what we got. */
@@ -334,7 +334,7 @@ fxc_xp_send(struct fxc *c, struct fxc_chan *ch, const uint8_t *p, size_t len,
 }
 
 static int
-ssh_recv(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
+chan_recv_ssh(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
 	 char *err, size_t errlen)
 {
 	for (;;) {
@@ -402,7 +402,7 @@ fxc_xp_recv(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
 		return -EMSGSIZE;
 	}
 	if (ch->ch != NULL)
-		n = ssh_recv(c, ch, deadline, err, errlen);
+		n = chan_recv_ssh(c, ch, deadline, err, errlen);
 	else
 		n = fd_recv(c, ch, deadline, err, errlen);
 	if (n > 0)
