@@ -487,30 +487,21 @@ cache_invalidate_attr(struct cache *c, const char *path)
 }
 
 void
-cache_patch_attr(struct cache *c, const char *path, const struct stat *st,
-		 unsigned what)
+cache_replace_attr(struct cache *c, const char *path, const struct stat *st,
+		   uint64_t gen)
 {
+	bool ok = st && gen == c->gen && c->cfg.enabled && c->cfg.stat_timeout > 0;
 	struct centry *e;
 
 	pthread_mutex_lock(&c->mu);
+	ok = ok && gen == c->gen;
 	c->gen++;
-	if ((e = find(c, path)) != NULL) {
-		if (!e->has_attr || e->attr_exp <= now(c))
-			e->has_attr = false;
-		if (e->has_attr && (what & CACHE_PATCH_MODE))
-			e->st.st_mode = (e->st.st_mode & S_IFMT) | (st->st_mode & 07777);
-		if (e->has_attr && (what & CACHE_PATCH_OWNER)) {
-			e->st.st_uid = st->st_uid;
-			e->st.st_gid = st->st_gid;
-		}
-		if (what & CACHE_PATCH_TIMES) {
-			e->has_stamp = false;
-			if (e->has_attr) {
-				e->st.st_atim = st->st_atim;
-				e->st.st_mtim = st->st_mtim;
-				e->st.st_ctim = st->st_mtim;
-			}
-		}
+	if (ok && (e = get(c, path)) != NULL) {
+		e->st = *st;
+		e->has_attr = true;
+		e->attr_exp = now(c) + c->cfg.stat_timeout;
+	} else if ((e = find(c, path)) != NULL) {
+		e->has_attr = false;
 	}
 	pthread_mutex_unlock(&c->mu);
 }

@@ -89,15 +89,12 @@ void cache_put_link(struct cache *c, const char *path, const char *target, uint6
  * attributes (its name is unchanged, so the parent listing stays). */
 void cache_invalidate_attr(struct cache *c, const char *path);
 
-/* Our own SETSTAT of mode, owner or times succeeded: the server now holds
- * exactly these values, so a fresh entry is updated instead of dropped
- * (libfuse asks for the attributes right after every change). 'what' is a
- * mask of CACHE_PATCH_*; fields come from 'st'. Replies still in flight
- * are made stale (the generation moves). The content stamp is dropped when
- * the mtime changes. */
-enum { CACHE_PATCH_MODE = 1, CACHE_PATCH_OWNER = 2, CACHE_PATCH_TIMES = 4 };
-void cache_patch_attr(struct cache *c, const char *path, const struct stat *st,
-		      unsigned what);
+/* After our own change to path's attributes: stores 'st' (what the server
+ * answered right after the change) when nothing invalidated since 'gen',
+ * else drops the entry; either way replies still in flight become stale.
+ * st may be NULL (unknown: drop). */
+void cache_replace_attr(struct cache *c, const char *path, const struct stat *st,
+			uint64_t gen);
 
 /* 'path' was created with file type 'type' (create, mkdir, symlink, link):
  * drop its entry, add the name to a fresh parent listing (dropping the

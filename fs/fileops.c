@@ -216,12 +216,18 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct io_file *f = fuseapi_file(fi);
+	ssize_t r;
 
 	(void)path;
 	if (off < 0)
 		return -EINVAL;
+	/* Before: no cached size older than this write is served while it
+	 * travels. After: a reply that left the server before the WRITE
+	 * (an FSTAT sent meanwhile) cannot be cached as current. */
 	forget_contents(fuseapi_ctx(), f);
-	return (int)io_write(f, buf, size, (uint64_t)off);
+	r = io_write(f, buf, size, (uint64_t)off);
+	forget_contents(fuseapi_ctx(), f);
+	return (int)r;
 }
 
 /* Close: the program learns of write errors here; and the attributes

@@ -405,10 +405,15 @@ int
 io_flush_stat(struct io_file *f, struct fxp_attr *a)
 {
 	struct batch b;
+	bool dirty;
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if (!io_file_wrote(f))
+	pthread_mutex_lock(&f->mu);
+	dirty = f->dirty;
+	f->dirty = false;
+	pthread_mutex_unlock(&f->mu);
+	if (!dirty)
 		return wb_drain(&f->wb);
 	batch_init(&b);
 	if (fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len) == 0)
@@ -435,36 +440,45 @@ io_fsync(struct io_file *f)
 }
 
 int
-io_truncate(struct io_file *f, uint64_t size)
-{
-	struct fxp_attr a = { .flags = FXA_SIZE, .size = size };
-	int r;
-
-	pthread_mutex_lock(&f->mu);
-	drop_chunks_below(f, UINT64_MAX);
-	ra_reset(&f->ra);
-	f->wrote = true;
-	pthread_mutex_unlock(&f->mu);
-	r = rfs_fsetstat(f->fxc, &f->h, &a);
-	if (r == 0) {
-		pthread_mutex_lock(&f->mu);
-		f->size_hint = size;
-		f->append_off = size;
-		pthread_mutex_unlock(&f->mu);
-	}
-	return r;
-}
-
-int
 io_fstat(struct io_file *f, struct fxp_attr *a)
 {
 	return rfs_fstat(f->fxc, &f->h, a);
 }
 
 int
-io_setattr(struct io_file *f, const struct fxp_attr *a)
+io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *got)
 {
-	return rfs_fsetstat(f->fxc, &f->h, a);
+	bool size = (a->flags & FXA_SIZE) != 0;
+	struct batch b;
+	int r;
+
+	memset(got, 0, sizeof(*got));
+	pthread_mutex_lock(&f->mu);
+	if (size) {
+		drop_chunks_below(f, UINT64_MAX);
+		ra_reset(&f->ra);
+		f->wrote = true;
+	}
+	f->dirty = false;
+	pthread_mutex_unlock(&f->mu);
+	batch_init(&b);
+	r = fxp_enc_fsetstat(batch_next(&b), f->h.data, f->h.len, a);
+	if (r == 0)
+		r = fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len);
+	if (r == 0)
+		r = batch_run(f->fxc, f->h.chan, &b);
+	if (r == 0 && (r = batch_status(&b, 0)) == 0 && batch_attrs(&b, 1, got) < 0)
+		memset(got, 0, sizeof(*got));
+	batch_free(&b);
+	if (r < 0 && r != -EIO)
+		r = rfs_fsetstat(f->fxc, &f->h, a);	/* the precise errno */
+	if (r == 0 && size) {
+		pthread_mutex_lock(&f->mu);
+		f->size_hint = a->size;
+		f->append_off = a->size;
+		pthread_mutex_unlock(&f->mu);
+	}
+	return r;
 }
 
 bool
@@ -483,6 +497,7 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 {
 	pthread_mutex_lock(&f->mu);
 	f->wrote = true;
+	f->dirty = true;
 	drop_chunks_below(f, UINT64_MAX);
 	ra_reset(&f->ra);
 	if (f->size_hint == RA_UNKNOWN_SIZE || off + len > f->size_hint)

@@ -53,6 +53,7 @@ struct io_file {
 	int refs;
 	bool readable, writable, append;
 	bool wrote;		/* a write went through this handle */
+	bool dirty;		/* written since the last FSTAT we sent */
 	uint64_t size_hint;	/* size at open, grown by our writes */
 	uint64_t append_off;	/* next O_APPEND offset */
 	struct wb wb;
@@ -82,23 +83,23 @@ ssize_t io_write(struct io_file *f, const char *buf, size_t size, uint64_t off);
 /* Waits for the handle's writes; returns their first error or 0. */
 int io_flush(struct io_file *f);
 
-/* io_flush, and when the handle wrote, an FSTAT sent before waiting (it
- * travels behind the WRITEs, so it costs no extra round trip): *a gets the
- * attributes after the writes (a->flags 0 when unknown). */
+/* io_flush, and when the handle was written since its last FSTAT, an
+ * FSTAT sent before waiting (it travels behind the WRITEs, so it costs no
+ * extra round trip): *a gets the attributes after the writes (a->flags 0
+ * when not fetched). */
 int io_flush_stat(struct io_file *f, struct fxp_attr *a);
 
 /* io_flush, then fsync@openssh.com when the server has it. */
 int io_fsync(struct io_file *f);
 
-/* FSETSTAT(size) on the handle, ordered after its writes; resets
- * read-ahead and the O_APPEND offset. */
-int io_truncate(struct io_file *f, uint64_t size);
-
 /* FSTAT on the handle (ordered after its writes). */
 int io_fstat(struct io_file *f, struct fxp_attr *a);
 
-/* FSETSTAT of other attributes on the handle (chmod/chown/utimens). */
-int io_setattr(struct io_file *f, const struct fxp_attr *a);
+/* FSETSTAT on the handle (ordered after its writes) with an FSTAT right
+ * behind it: one round trip, and *got holds the attributes afterwards
+ * (got->flags 0 when the FSTAT failed). A size change also resets
+ * read-ahead and the O_APPEND offset. Returns the FSETSTAT's result. */
+int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *got);
 
 /* Whether a write (or truncate, or copy) went through the handle. */
 bool io_file_wrote(struct io_file *f);

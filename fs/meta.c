@@ -14,6 +14,7 @@
 #include "log.h"
 #include "path.h"
 #include "rfs.h"
+#include "setattr.h"
 
 /* ---- helpers ---- */
 
@@ -26,45 +27,6 @@ path_of(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
 	if (path)
 		return strdup(path);
 	return f ? ofile_path(&c->files, f) : NULL;
-}
-
-static void
-changed(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
-{
-	char *p = path_of(c, path, fi);
-
-	if (p) {
-		cache_invalidate_attr(c->cache, p);
-		cache_stamp_clear(c->cache, p);
-		free(p);
-	}
-}
-
-/* After our own SETSTAT of mode, owner or times: update what is cached. */
-static void
-patched(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
-	const struct stat *st, unsigned what)
-{
-	char *p = path_of(c, path, fi);
-
-	if (p) {
-		cache_patch_attr(c->cache, p, st, what);
-		free(p);
-	}
-}
-
-/* SETSTAT by path (follows symlinks: for size and mode only). */
-static int
-setstat_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a)
-{
-	char *rp;
-	int r;
-
-	if ((r = fsctx_remote(c, path, &rp)) < 0)
-		return r;
-	r = rfs_setstat(fsctx_meta(c), rp, a);
-	free(rp);
-	return r;
 }
 
 /* Raw attributes of a path (lstat), or of an open handle. */
@@ -81,34 +43,6 @@ raw_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = rfs_lstat(fsctx_meta(c), rp, a);
-	free(rp);
-	return r;
-}
-
-/* SETSTAT-family call that never follows a symlink (see meta.h). */
-static int
-set_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
-	  const struct fxp_attr *a, const struct fxp_attr *cur)
-{
-	struct io_file *f = fuseapi_file(fi);
-	struct fxp_attr lst;
-	char *rp;
-	int r;
-
-	if (f)
-		return io_setattr(f, a);
-	if ((r = fsctx_remote(c, path, &rp)) < 0)
-		return r;
-	if (fxc_has(fsctx_meta(c), FXC_EXT_LSETSTAT)) {
-		r = rfs_lsetstat(fsctx_meta(c), rp, a);
-	} else {
-		if (cur == NULL && (r = rfs_lstat(fsctx_meta(c), rp, &lst)) == 0)
-			cur = &lst;
-		if (cur && (cur->flags & FXA_PERMISSIONS) && S_ISLNK(cur->perm))
-			r = -EOPNOTSUPP;
-		else if (cur)
-			r = rfs_setstat(fsctx_meta(c), rp, a);
-	}
 	free(rp);
 	return r;
 }
@@ -414,17 +348,9 @@ meta_link(const char *from, const char *to)
 int
 meta_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	struct fs_ctx *c = fuseapi_ctx();
 	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
-	struct io_file *f = fuseapi_file(fi);
-	int r;
 
-	struct stat st = { .st_mode = mode };
-
-	r = f ? io_setattr(f, &a) : setstat_path(c, path, &a);
-	if (r == 0)
-		patched(c, path, fi, &st, CACHE_PATCH_MODE);
-	return r;
+	return setattr_apply(fuseapi_ctx(), path, fi, &a, false, NULL);
 }
 
 int
@@ -434,6 +360,7 @@ meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 	struct fxp_attr a = { .flags = FXA_UIDGID }, cur;
 	int r;
 
+	/* SFTP sets both ids: the one not given comes from the server. */
 	if ((r = raw_attrs(c, path, fi, &cur)) < 0)
 		return r;
 	a.uid = cur.uid;
@@ -442,16 +369,7 @@ meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 		return r;
 	if (gid != (gid_t)-1 && (r = idmap_to_remote(&c->idmap, IDMAP_GID, gid, &a.gid)) < 0)
 		return r;
-	if ((r = set_attrs(c, path, fi, &a, &cur)) < 0)
-		return r;
-	if (uid != (uid_t)-1 && gid != (gid_t)-1) {
-		struct stat st = { .st_uid = uid, .st_gid = gid };
-
-		patched(c, path, fi, &st, CACHE_PATCH_OWNER);
-	} else {
-		changed(c, path, fi);
-	}
-	return 0;
+	return setattr_apply(c, path, fi, &a, true, &cur);
 }
 
 static uint32_t
@@ -464,6 +382,20 @@ pick_time(const struct timespec *tv, uint32_t now, uint32_t cur)
 	return (uint32_t)tv->tv_sec;
 }
 
+/* An omitted atime: from a fresh cache entry, else now (see below). */
+static uint32_t
+cached_atime(struct fs_ctx *c, const char *path, struct fuse_file_info *fi, uint32_t now)
+{
+	char *p = path_of(c, path, fi);
+	struct stat st;
+	uint32_t t = now;
+
+	if (p && cache_get_attr(c->cache, p, &st))
+		t = (uint32_t)st.st_atim.tv_sec;
+	free(p);
+	return t;
+}
+
 int
 meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
@@ -471,53 +403,30 @@ meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_inf
 	struct fxp_attr a = { .flags = FXA_ACMODTIME }, cur = { 0 };
 	uint32_t now = (uint32_t)time(NULL);
 	bool fetch = tv && tv[1].tv_nsec == UTIME_OMIT;
-	struct stat st;
 	int r;
 
 	/* SFTP v3 sets both times. An omitted mtime must be kept exactly
 	 * (backups compare it): ask the server. An omitted atime (tar, cp -p
 	 * of an archive without atimes) is taken from a fresh cache entry, else
 	 * set to now, as sshfs does, rather than costing a round trip. */
-	if (tv && tv[0].tv_nsec == UTIME_OMIT && !fetch) {
-		char *p = path_of(c, path, fi);
-
-		cur.atime = p && cache_get_attr(c->cache, p, &st) ? (uint32_t)st.st_atim.tv_sec : now;
-		free(p);
-	}
 	if (fetch && (r = raw_attrs(c, path, fi, &cur)) < 0)
 		return r;
+	if (tv && tv[0].tv_nsec == UTIME_OMIT && !fetch)
+		cur.atime = cached_atime(c, path, fi, now);
 	a.atime = pick_time(tv ? &tv[0] : NULL, now, cur.atime);
 	a.mtime = pick_time(tv ? &tv[1] : NULL, now, cur.mtime);
-	if ((r = set_attrs(c, path, fi, &a, fetch ? &cur : NULL)) < 0)
-		return r;
-	memset(&st, 0, sizeof(st));
-	st.st_atim.tv_sec = a.atime;
-	st.st_mtim.tv_sec = a.mtime;
-	patched(c, path, fi, &st, CACHE_PATCH_TIMES);
-	return 0;
+	return setattr_apply(c, path, fi, &a, true, fetch ? &cur : NULL);
 }
 
 int
 meta_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	struct fs_ctx *c = fuseapi_ctx();
 	struct fxp_attr a = { .flags = FXA_SIZE, .size = (uint64_t)size };
-	struct io_file *f = fuseapi_file(fi);
-	int r;
 
 	if (size < 0)
 		return -EINVAL;
-	if (f) {
-		r = io_truncate(f, (uint64_t)size);
-	} else if ((f = ofile_find(&c->files, path, true)) != NULL) {
-		r = io_truncate(f, (uint64_t)size);	/* after its queued writes */
-		io_file_put(f);
-	} else {
-		r = setstat_path(c, path, &a);
-	}
-	if (r == 0)
-		changed(c, path, fi);
-	return r;
+	/* Through a handle with writes when there is one: after them. */
+	return setattr_apply(fuseapi_ctx(), path, fi, &a, false, NULL);
 }
 
 /* ---- the rest ---- */

@@ -11,9 +11,10 @@
  * WRITEs); then a negative answer from a fresh parent listing; then LSTAT
  * (STAT with follow_symlinks, falling back to LSTAT for dangling links).
  *
- * Symlink-safe attribute changes: the kernel only sends chown/utimens for
- * the inode itself, so with lsetstat@openssh.com they never follow a link;
- * without it, a symlink gets EOPNOTSUPP rather than changing its target.
+ * Attribute changes (setattr.h) bring the new attributes back in the same
+ * round trip. The kernel only sends chown/utimens for the inode itself, so
+ * they never follow a symlink (lsetstat@openssh.com, or EOPNOTSUPP for a
+ * symlink on a server without it).
  */
 #ifndef SSHMOUNTFS_FS_META_H
 #define SSHMOUNTFS_FS_META_H

@@ -113,6 +113,28 @@ test_generation_guard(void)
 }
 
 static void
+test_replace(void)
+{
+	struct cache *c = mk(true, 0);
+	struct stat st = st_of(S_IFREG | 0600, 9, 9), old = st_of(S_IFREG | 0644, 1, 1), got;
+	uint64_t g;
+
+	cache_put_attr(c, "/f", &old, cache_gen(c));
+	g = cache_gen(c);
+	cache_replace_attr(c, "/f", &st, g);		/* nothing in between */
+	TAP_CHECK(cache_get_attr(c, "/f", &got) && got.st_mode == (S_IFREG | 0600));
+	TAP_CHECK(cache_gen(c) != g);			/* in-flight replies are stale */
+	g = cache_gen(c);
+	cache_invalidate_attr(c, "/other");		/* something happened meanwhile */
+	cache_replace_attr(c, "/f", &old, g);
+	TAP_CHECK(!cache_get_attr(c, "/f", &got));	/* dropped, not the old value */
+	cache_put_attr(c, "/f", &old, cache_gen(c));
+	cache_replace_attr(c, "/f", NULL, cache_gen(c));
+	TAP_CHECK(!cache_get_attr(c, "/f", &got));
+	cache_free(c);
+}
+
+static void
 test_dir_and_negative(void)
 {
 	static const char *const names[] = { "b", "a", "c" };
@@ -321,6 +343,7 @@ main(void)
 {
 	test_attr_timeout();
 	test_generation_guard();
+	test_replace();
 	test_dir_and_negative();
 	test_created_removed();
 	test_renamed();

@@ -1,0 +1,126 @@
+/* setattr: see setattr.h. */
+#include "setattr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "io.h"
+#include "rfs.h"
+
+/* The kind of SETSTAT a path change needs; -EOPNOTSUPP for a symlink on
+ * a server that cannot change a symlink itself. */
+static int
+path_kind(struct fs_ctx *c, const char *rp, bool nofollow, const struct fxp_attr *cur,
+	  bool *lset)
+{
+	struct fxp_attr lst;
+
+	*lset = false;
+	if (!nofollow)
+		return 0;
+	if (fxc_has(fsctx_meta(c), FXC_EXT_LSETSTAT)) {
+		*lset = true;
+		return 0;
+	}
+	if (cur == NULL && rfs_lstat(fsctx_meta(c), rp, &lst) == 0)
+		cur = &lst;
+	if (cur && (cur->flags & FXA_PERMISSIONS) && S_ISLNK(cur->perm))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int
+encode_path(struct batch *b, const char *rp, const struct fxp_attr *a, bool lset,
+	    bool follow_stat)
+{
+	int r = lset ? fxp_enc_lsetstat(batch_next(b), rp, a)
+		     : fxp_enc_path_attr(batch_next(b), FXP_SETSTAT, rp, a);
+
+	return r < 0 ? r : fxp_enc_path(batch_next(b), follow_stat ? FXP_STAT : FXP_LSTAT, rp);
+}
+
+/* SETSTAT/LSETSTAT + (L)STAT on the path's channel. */
+static int
+apply_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a, bool nofollow,
+	   const struct fxp_attr *cur, struct fxp_attr *got)
+{
+	struct fxc *fx = fsctx_meta(c);
+	struct batch b;
+	bool lset;
+	char *rp;
+	int r;
+
+	memset(got, 0, sizeof(*got));
+	if ((r = fsctx_remote(c, path, &rp)) < 0)
+		return r;
+	if ((r = path_kind(c, rp, nofollow, cur, &lset)) < 0) {
+		free(rp);
+		return r;
+	}
+	batch_init(&b);
+	r = encode_path(&b, rp, a, lset, c->follow_symlinks);
+	if (r == 0)
+		r = batch_run(fx, batch_chan(fx, rp), &b);
+	if (r == 0 && (r = batch_status(&b, 0)) == 0 && batch_attrs(&b, 1, got) < 0)
+		memset(got, 0, sizeof(*got));
+	batch_free(&b);
+	if (r < 0 && r != -EIO)		/* again, for the precise errno */
+		r = lset ? rfs_lsetstat(fx, rp, a) : rfs_setstat(fx, rp, a);
+	free(rp);
+	return r;
+}
+
+/* The handle to go through: the operation's own, or one with writes at
+ * the path (its WRITEs must land first). A reference is taken. */
+static struct io_file *
+handle_for(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
+{
+	struct io_file *f = fuseapi_file(fi);
+
+	if (f) {
+		io_file_get(f);
+		return f;
+	}
+	return path ? ofile_find(&c->files, path, true) : NULL;
+}
+
+/* Records what the server said afterwards (or forgets what we had). */
+static void
+remember(struct fs_ctx *c, const char *path, struct io_file *f, const struct fxp_attr *a,
+	 const struct fxp_attr *got, uint64_t gen)
+{
+	char *p = path ? strdup(path) : (f ? ofile_path(&c->files, f) : NULL);
+	struct stat st;
+
+	if (p == NULL)
+		return;
+	if (a->flags & (FXA_SIZE | FXA_ACMODTIME))
+		cache_stamp_clear(c->cache, p);
+	if ((got->flags & FXA_PERMISSIONS) && fsctx_stat(c, got, &st) == 0)
+		cache_replace_attr(c->cache, p, &st, gen);
+	else
+		cache_replace_attr(c->cache, p, NULL, gen);
+	free(p);
+}
+
+int
+setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	      const struct fxp_attr *a, bool nofollow, const struct fxp_attr *cur)
+{
+	struct io_file *f = handle_for(c, path, fi);
+	uint64_t gen = cache_gen(c->cache);
+	struct fxp_attr got;
+	int r;
+
+	if (f)
+		r = io_setattr_stat(f, a, &got);
+	else
+		r = apply_path(c, path, a, nofollow, cur, &got);
+	if (r == 0)
+		remember(c, path, f, a, &got, gen);
+	if (f)
+		io_file_put(f);
+	return r;
+}
