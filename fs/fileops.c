@@ -211,6 +211,47 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 	}
 }
 
+/* Opens the file for writing on every other channel at once (one round
+ * trip) for striped writes (io.h). A file renamed meanwhile keeps its one
+ * channel: the new handles could name another file. */
+static void
+open_stripes(struct fs_ctx *c, struct io_file *f)
+{
+	struct batch b[IO_MAX_STRIPES];
+	struct rfs_handle h[IO_MAX_STRIPES];
+	int chans[IO_MAX_STRIPES];
+	int nch = fxc_nchannels(f->fxc), nb = 0, n = 0, ch, i;
+	char *p = ofile_path(&c->files, f), *rp = NULL, *again;
+
+	if (p == NULL || fsctx_remote(c, p, &rp) < 0)
+		goto out;
+	for (ch = 0; ch < nch && nb < IO_MAX_STRIPES; ch++) {
+		if (ch == f->h.chan)
+			continue;
+		batch_init(&b[nb]);
+		if (fxp_enc_open(batch_next(&b[nb]), rp, FXF_WRITE, NULL) == 0)
+			batch_start(f->fxc, ch, &b[nb]);
+		chans[nb++] = ch;
+	}
+	for (i = 0; i < nb; i++) {
+		batch_wait(&b[i]);
+		if (batch_handle(&b[i], 0, chans[i], &h[n]) == 0)
+			n++;
+		batch_free(&b[i]);
+	}
+	again = ofile_path(&c->files, f);
+	if (again == NULL || strcmp(again, p) != 0) {
+		for (i = 0; i < n; i++)
+			io_close_async(f->fxc, &h[i]);
+		n = 0;
+	}
+	free(again);
+	io_add_stripes(f, h, n);
+out:
+	free(rp);
+	free(p);
+}
+
 int
 fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
@@ -227,6 +268,8 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	forget_contents(fuseapi_ctx(), f);
 	r = io_write(f, buf, size, (uint64_t)off);
 	forget_contents(fuseapi_ctx(), f);
+	if (r > 0 && io_wants_stripes(f))
+		open_stripes(fuseapi_ctx(), f);
 	return (int)r;
 }
 

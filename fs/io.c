@@ -312,6 +312,19 @@ read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
 	return (ssize_t)done;
 }
 
+/* Before anything that must see every write: with stripes, the writes on
+ * the other channels are not ordered before it, so wait for them. */
+static int
+settle(struct io_file *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->nstripes;
+	pthread_mutex_unlock(&f->mu);
+	return n > 0 ? wb_drain(&f->wb) : 0;
+}
+
 ssize_t
 io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 {
@@ -320,6 +333,8 @@ io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 
 	if (size == 0)
 		return 0;
+	if ((r = settle(f)) < 0)
+		return r;
 	pthread_mutex_lock(&f->mu);
 	ra_on_read(&f->ra, off, size, f->wrote ? RA_UNKNOWN_SIZE : f->size_hint, &p);
 	if (p.seq) {
@@ -345,7 +360,16 @@ write_done(void *arg, int err)
 	io_file_put(f);
 }
 
-/* Sends one piece (len <= max write). */
+/* The handle a WRITE at 'off' travels on (see io.h: striping). */
+static const struct rfs_handle *
+write_handle(struct io_file *f, uint64_t off)
+{
+	unsigned n = (unsigned)f->nstripes + 1, i = (unsigned)((off / IO_STRIPE) % n);
+
+	return i == 0 ? &f->h : &f->stripe[i - 1];
+}
+
+/* Sends one piece (len <= max write, within one stripe unit). */
 static int
 write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 {
@@ -361,7 +385,7 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	w->f = f;
 	w->len = len;
 	io_file_get(f);
-	r = rfs_write_async(f->fxc, &f->h, off, p, len, write_done, w);
+	r = rfs_write_async(f->fxc, write_handle(f, off), off, p, len, write_done, w);
 	if (r < 0) {
 		wb_fail(&f->wb, r);
 		write_done(w, r);
@@ -386,14 +410,45 @@ io_write(struct io_file *f, const char *buf, size_t size, uint64_t off)
 	pthread_mutex_unlock(&f->mu);
 	io_note_write(f, off, size);
 	while (done < size) {
-		uint32_t n = size - done > max ? max : (uint32_t)(size - done);
+		uint64_t at = off + done, unit_end = at - at % IO_STRIPE + IO_STRIPE;
+		uint64_t n = size - done > max ? max : size - done;
 
-		if ((r = write_piece(f, buf + done, n, off + done)) < 0)
+		if (f->nstripes > 0 && at + n > unit_end)
+			n = unit_end - at;	/* a piece never spans two stripes */
+		if ((r = write_piece(f, buf + done, (uint32_t)n, at)) < 0)
 			return r;
 		done += n;
 	}
 	return (ssize_t)size;
 }
+
+bool
+io_wants_stripes(struct io_file *f)
+{
+	bool want;
+
+	pthread_mutex_lock(&f->mu);
+	want = !f->stripe_tried && !f->append && f->seq_bytes >= IO_STRIPE_AFTER &&
+	       fxc_nchannels(f->fxc) > 1;
+	if (want)
+		f->stripe_tried = true;
+	pthread_mutex_unlock(&f->mu);
+	return want;
+}
+
+void
+io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n)
+{
+	int i;
+
+	/* Writes are serialised per file by the kernel; none is being routed
+	 * while the caller (a write) runs this. */
+	pthread_mutex_lock(&f->mu);
+	for (i = 0; i < n && f->nstripes < IO_MAX_STRIPES; i++)
+		f->stripe[f->nstripes++] = h[i];
+	pthread_mutex_unlock(&f->mu);
+}
+
 
 int
 io_flush(struct io_file *f)
@@ -415,6 +470,8 @@ io_flush_stat(struct io_file *f, struct fxp_attr *a)
 	pthread_mutex_unlock(&f->mu);
 	if (!dirty)
 		return wb_drain(&f->wb);
+	if ((r = settle(f)) < 0)
+		return r;
 	batch_init(&b);
 	if (fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len) == 0)
 		batch_start(f->fxc, f->h.chan, &b);
@@ -442,7 +499,9 @@ io_fsync(struct io_file *f)
 int
 io_fstat(struct io_file *f, struct fxp_attr *a)
 {
-	return rfs_fstat(f->fxc, &f->h, a);
+	int r = settle(f);
+
+	return r < 0 ? r : rfs_fstat(f->fxc, &f->h, a);
 }
 
 int
@@ -453,6 +512,8 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	int r;
 
 	memset(got, 0, sizeof(*got));
+	if ((r = settle(f)) < 0)
+		return r;
 	pthread_mutex_lock(&f->mu);
 	if (size) {
 		drop_chunks_below(f, UINT64_MAX);
@@ -498,6 +559,8 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 	pthread_mutex_lock(&f->mu);
 	f->wrote = true;
 	f->dirty = true;
+	f->seq_bytes = off == f->seq_end ? f->seq_bytes + len : 0;
+	f->seq_end = off + len;
 	drop_chunks_below(f, UINT64_MAX);
 	ra_reset(&f->ra);
 	if (f->size_hint == RA_UNKNOWN_SIZE || off + len > f->size_hint)
@@ -527,11 +590,13 @@ io_close_async(struct fxc *c, const struct rfs_handle *h)
 int
 io_release(struct io_file *f)
 {
-	int r = wb_drain(&f->wb);
+	int r = wb_drain(&f->wb), i;
 
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);
 	pthread_mutex_unlock(&f->mu);
+	for (i = 0; i < f->nstripes; i++)
+		io_close_async(f->fxc, &f->stripe[i]);
 	io_close_async(f->fxc, &f->h);
 	io_file_put(f);
 	return r;

@@ -14,6 +14,15 @@
  * order, so a later READ, FSTAT or FSETSTAT on the handle sees earlier
  * WRITEs without waiting for them. A write drops the read-ahead chunks.
  *
+ * Striping: one channel's flow-control window (sshd gives 2 MiB) caps a
+ * single file's writes at about 2 MiB per round trip. After a file has
+ * taken IO_STRIPE_AFTER bytes of sequential writes, the fs opens it again
+ * on the other channels (io_wants_stripes / io_add_stripes) and WRITEs go
+ * to handle (offset / IO_STRIPE) % n: the same region always travels on
+ * the same channel, so overlapping writes stay in order. Anything that
+ * must see every write (READ, FSTAT, FSETSTAT, fsync, close) first waits
+ * for the writes in flight on the other channels.
+ *
  * O_APPEND: OpenSSH's FXF_APPEND is not something to rely on across
  * servers (some ignore it and write at the offset given), so the handle
  * keeps its own end-of-file offset (the size at open plus what it appended)
@@ -41,7 +50,10 @@
 
 #define IO_MIN_WINDOW_CHUNKS 2
 #define IO_MAX_WINDOW (8u << 20)
-#define IO_WRITE_LIMIT (8u << 20)	/* write-behind bytes in flight per handle */
+#define IO_WRITE_LIMIT (16u << 20)	/* write-behind bytes in flight per file */
+#define IO_MAX_STRIPES 8		/* extra handles for striped writes */
+#define IO_STRIPE (1u << 20)		/* bytes per stripe unit */
+#define IO_STRIPE_AFTER (2u << 20)	/* sequential bytes before striping */
 
 struct io_chunk;
 
@@ -54,6 +66,11 @@ struct io_file {
 	bool readable, writable, append;
 	bool wrote;		/* a write went through this handle */
 	bool dirty;		/* written since the last FSTAT we sent */
+	uint64_t seq_end;	/* end of the last write */
+	uint64_t seq_bytes;	/* bytes written sequentially so far */
+	bool stripe_tried;
+	int nstripes;		/* extra handles, on other channels */
+	struct rfs_handle stripe[IO_MAX_STRIPES];
 	uint64_t size_hint;	/* size at open, grown by our writes */
 	uint64_t append_off;	/* next O_APPEND offset */
 	struct wb wb;
@@ -79,6 +96,13 @@ ssize_t io_read(struct io_file *f, char *buf, size_t size, uint64_t off);
 /* Queues the write; returns size, or the handle's first write error, or a
  * negative errno when it could not be queued. */
 ssize_t io_write(struct io_file *f, const char *buf, size_t size, uint64_t off);
+
+/* True once: the file should now be opened on the other channels for
+ * striped writes (see above). The caller opens them (it knows the path)
+ * and hands the handles to io_add_stripes(). */
+bool io_wants_stripes(struct io_file *f);
+/* Adds write handles on other channels (copied); n may be 0. */
+void io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n);
 
 /* Waits for the handle's writes; returns their first error or 0. */
 int io_flush(struct io_file *f);

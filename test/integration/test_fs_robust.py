@@ -79,6 +79,34 @@ def test_large_file_roundtrip(sshd, tmp_mnt, tmp_path, user):
                 assert f.read(n) == g.read(n)
 
 
+def test_striped_writes_keep_order(sshd, tmp_mnt):
+    """A large sequential write spreads over the channels; rewrites of the
+    same regions, reads and truncates on the open file must still see the
+    writes in order."""
+    rnd = random.Random(3)
+    model = bytearray(os.urandom(12 << 20))
+    with FsMount(sshd, tmp_mnt) as m:
+        with open(m.m('f'), 'w+b', buffering=0) as f:
+            for off in range(0, len(model), 1 << 20):
+                f.write(model[off:off + (1 << 20)])
+            for _ in range(300):		# overlapping rewrites, any stripe
+                off = rnd.randrange(0, len(model) - 70000)
+                patch = os.urandom(rnd.randrange(1, 70000))
+                f.seek(off)
+                f.write(patch)
+                model[off:off + len(patch)] = patch
+            f.seek(0)
+            assert f.read() == bytes(model)
+            f.truncate(5 << 20)
+            del model[5 << 20:]
+            assert os.fstat(f.fileno()).st_size == 5 << 20
+            f.seek(len(model))
+            f.write(b'end')
+            model += b'end'
+        assert open(m.s('f'), 'rb').read() == bytes(model)
+        assert open(m.m('f'), 'rb').read() == bytes(model)
+
+
 def test_concurrent_mixed_io(sshd, tmp_mnt):
     """16 threads of writes, reads, renames, listings and unlinks at once."""
     errors = []
