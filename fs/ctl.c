@@ -85,7 +85,9 @@ control(void *arg)
 		stopped = true;
 		log_info("unmounting %s", c->mountpoint);
 		fuse_session_exit(c->se);
-		if (ctl_unmount(c->mountpoint) < 0)
+		if (ctl_unmount(c->mountpoint) == 0)
+			c->unmounted = true;
+		else
 			log_warn("could not unmount %s; it ends when this process exits",
 				 c->mountpoint);
 	}

@@ -27,6 +27,7 @@ struct ctl {
 	bool started;
 	struct fuse_session *se;
 	char *mountpoint;
+	bool unmounted;		/* the control thread unmounted (read after ctl_finish) */
 };
 
 /* Installs the handlers and starts the control thread. 0 or -errno. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "log.h"
 #include "path.h"
 #include "rfs.h"
@@ -62,8 +63,14 @@ fsctx_add_conn(struct fs_ctx *c, struct fxc *fxc)
 void
 fsctx_destroy(struct fs_ctx *c)
 {
+	struct io_file *f;
 	int i;
 
+	/* Files still open when the mount went away (a lazy unmount, a
+	 * signal) never get their release: close them; fxc_free() below
+	 * completes whatever is still in flight. */
+	while (c->cache && (f = ofile_pop(&c->files)) != NULL)
+		io_release(f);
 	for (i = 0; i < c->nconn; i++)
 		fxc_free(c->conn[i]);
 	c->nconn = 0;

@@ -44,7 +44,8 @@ struct fs_ctx {
 int fsctx_init(struct fs_ctx *c, const struct opts *o, char *root);
 /* Adds a started engine (ownership passes to c). 0 or -ENOSPC. */
 int fsctx_add_conn(struct fs_ctx *c, struct fxc *fxc);
-/* Frees everything, fxc_free() on each connection. */
+/* Closes files left open, frees everything, fxc_free() on each
+ * connection. */
 void fsctx_destroy(struct fs_ctx *c);
 
 /* idmap=user needs the remote user's ids: the owner of the remote home

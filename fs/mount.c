@@ -128,6 +128,26 @@ run_loop(struct live *l, const struct fsopts *fo)
 	return r;
 }
 
+/* After the control thread detached the mount, fuse_unmount() still has
+ * to close the device and free libfuse's copy of the mount point, and would
+ * print that the mount point is no longer mounted: true, and not news. */
+static void
+unmount_quietly(struct fuse *f)
+{
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (null >= 0)
+		dup2(null, STDERR_FILENO);
+	fuse_unmount(f);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (null >= 0)
+		close(null);
+}
+
 /* Mounted: control thread, probe, loop, then take it all down. */
 static int
 serve(struct live *l, const struct fsopts *fo)
@@ -145,10 +165,13 @@ serve(struct live *l, const struct fsopts *fo)
 	r = run_loop(l, fo);
 	if (r != 0 && atomic_load(&l->ready))
 		log_warn("the FUSE loop ended with an error (%d)", r);
-	/* Unmounting first also ends a probe still waiting on the mount. */
-	fuse_unmount(l->f);
-	pthread_join(l->probe, NULL);
 	ctl_finish(&l->ctl);
+	/* Unmounting also ends a probe still waiting on the mount. */
+	if (l->ctl.unmounted)
+		unmount_quietly(l->f);
+	else
+		fuse_unmount(l->f);
+	pthread_join(l->probe, NULL);
 	return atomic_load(&l->ready) ? 0 : MOUNT_EXIT_FAILED;
 }
 

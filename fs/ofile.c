@@ -133,6 +133,22 @@ ofile_path(struct ofile_table *t, struct io_file *f)
 	return p;
 }
 
+struct io_file *
+ofile_pop(struct ofile_table *t)
+{
+	struct io_file *f = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->head.reg_next != &t->head) {
+		f = t->head.reg_next;
+		f->reg_prev->reg_next = f->reg_next;
+		f->reg_next->reg_prev = f->reg_prev;
+		f->reg_next = f->reg_prev = NULL;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return f;
+}
+
 void
 ofile_each(struct ofile_table *t, void (*fn)(struct io_file *f, void *arg), void *arg)
 {

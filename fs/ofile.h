@@ -51,6 +51,10 @@ bool ofile_has_writer(struct ofile_table *t, const char *path);
 /* A copy of f's current path, or NULL when unlinked or on ENOMEM. */
 char *ofile_path(struct ofile_table *t, struct io_file *f);
 
+/* Unregisters and returns one file (NULL when none): for shutting down
+ * with files still open. The registry's caller keeps the FUSE reference. */
+struct io_file *ofile_pop(struct ofile_table *t);
+
 /* Calls fn for every file (under the lock). */
 void ofile_each(struct ofile_table *t, void (*fn)(struct io_file *f, void *arg), void *arg);
 
