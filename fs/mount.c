@@ -55,6 +55,7 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 		return MOUNT_EXIT_FAILED;
 	}
 	s.fxc = NULL;
+	chk_session_close(&s);	/* what the mount does not keep (server_cmd) */
 	conns_open_extra(c, o);
 	if (o->idmap == OPTS_IDMAP_USER && fsctx_setup_idmap(c, err, sizeof(err)) < 0) {
 		log_error("%s", err);
