@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
+#include <unistd.h>	/* R_OK W_OK X_OK */
 
 int
 attr_to_stat(const struct attr_cfg *cfg, const struct fxp_attr *a, struct stat *st)
 {
-	uint32_t uid = getuid(), gid = getgid();
+	uint32_t uid = cfg->self_uid, gid = cfg->self_gid;
 	int r = 0, r2 = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -33,7 +33,10 @@ attr_to_stat(const struct attr_cfg *cfg, const struct fxp_attr *a, struct stat *
 	}
 	st->st_nlink = 1;
 	st->st_blksize = ATTR_BLKSIZE;
-	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+	/* Whole ATTR_BLKSIZE blocks, in 512-byte units (as sshfs): du shows
+	 * roughly what the files take on the server's disk. */
+	st->st_blocks = (blkcnt_t)(((uint64_t)st->st_size + ATTR_BLKSIZE - 1) /
+				   ATTR_BLKSIZE * (ATTR_BLKSIZE / 512));
 	if (cfg->set_uid)
 		st->st_uid = cfg->uid;
 	if (cfg->set_gid)

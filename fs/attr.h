@@ -22,6 +22,8 @@
 
 struct attr_cfg {
 	const struct idmap *idmap;
+	uid_t self_uid;		/* owner shown when the server sends none */
+	gid_t self_gid;
 	bool set_uid, set_gid, set_umask;
 	uid_t uid;
 	gid_t gid;

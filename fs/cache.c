@@ -21,6 +21,7 @@ struct listing {
 	struct cache_dirent *e;		/* sorted by name */
 	size_t n, cap;
 	bool ours;			/* made by our mkdir: complete by construction */
+	bool claimed;			/* its subdirectories were prefetched */
 };
 
 struct centry {
@@ -368,12 +369,30 @@ cache_get_dir(struct cache *c, const char *dir, cache_dir_fn *fn, void *arg)
 	e = find(c, dir);
 	if (e && e->dir && e->dir_exp > now(c)) {
 		hit = true;
-		for (i = 0; i < e->dir->n; i++)
+		for (i = 0; fn && i < e->dir->n; i++)
 			if (fn(arg, e->dir->e[i].name, e->dir->e[i].type))
 				break;
 	}
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+bool
+cache_dir_claim(struct cache *c, const char *dir)
+{
+	struct centry *e;
+	bool first = false;
+
+	if (!c->cfg.enabled)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	e = find(c, dir);
+	if (e && e->dir && e->dir_exp > now(c) && !e->dir->claimed) {
+		e->dir->claimed = true;
+		first = true;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return first;
 }
 
 static int

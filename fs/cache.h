@@ -69,13 +69,17 @@ bool cache_lookup_negative(struct cache *c, const char *path);
 
 /* Calls fn for each entry of a fresh listing of 'dir' (under the lock: fn
  * must not call back into the cache) and returns true; false on a miss.
- * fn returns 0 to go on, non-zero to stop. */
+ * fn returns 0 to go on, non-zero to stop; fn NULL only asks for a hit. */
 typedef int cache_dir_fn(void *arg, const char *name, mode_t type);
 bool cache_get_dir(struct cache *c, const char *dir, cache_dir_fn *fn, void *arg);
 /* Stores a complete listing (names are copied; "." and ".." must not be in
  * it). Dropped when gen is stale. */
 void cache_put_dir(struct cache *c, const char *dir, const struct cache_dirent *ents,
 		   size_t n, uint64_t gen);
+
+/* Directory read-ahead (prefetch.h): true exactly once per fresh listing
+ * of 'dir' (its subdirectories are being walked: fetch their listings). */
+bool cache_dir_claim(struct cache *c, const char *dir);
 
 /* ---- symlinks ---- */
 

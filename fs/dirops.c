@@ -157,7 +157,21 @@ dirops_opendir(const char *path, struct fuse_file_info *fi)
 		return r;
 	}
 	fi->fh = (uintptr_t)d;
+	prefetch_note(&c->prefetch, path);
 	return 0;
+}
+
+void
+dirops_prefetch_load(struct fs_ctx *c, const char *path)
+{
+	struct fs_dir *d = calloc(1, sizeof(*d));
+
+	if (d == NULL || (d->path = strdup(path)) == NULL) {
+		free(d);
+		return;
+	}
+	(void)dir_from_server(c, d);	/* failures: the walk will see them itself */
+	dir_free(d);
 }
 
 /* The attributes to hand out with entry e now (see dirops.h). */

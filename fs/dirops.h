@@ -13,6 +13,9 @@
  * and symlinks under follow_symlinks, go without attributes (the kernel
  * looks them up).
  *
+ * Opening a directory also tells prefetch.h, which fetches the listings
+ * of its siblings when a tree walk is going on.
+ *
  * Thread: libfuse workers. Errors: negative errno.
  */
 #ifndef SSHMOUNTFS_FS_DIROPS_H
@@ -24,5 +27,8 @@ int dirops_opendir(const char *path, struct fuse_file_info *fi);
 int dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		   struct fuse_file_info *fi, enum fuse_readdir_flags flags);
 int dirops_releasedir(const char *path, struct fuse_file_info *fi);
+
+/* Loads and caches 'path's listing (prefetch.h's load function). */
+void dirops_prefetch_load(struct fs_ctx *c, const char *path);
 
 #endif

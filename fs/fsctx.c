@@ -33,6 +33,8 @@ fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
 	if ((r = cache_new(&cc, &c->cache)) < 0)
 		return r;
 	c->acfg.idmap = &c->idmap;
+	c->acfg.self_uid = getuid();
+	c->acfg.self_gid = getgid();
 	c->acfg.set_uid = o->uid_set;
 	c->acfg.uid = o->uid;
 	c->acfg.set_gid = o->gid_set;
@@ -66,6 +68,7 @@ fsctx_destroy(struct fs_ctx *c)
 	struct io_file *f;
 	int i;
 
+	prefetch_stop(&c->prefetch);
 	/* Files still open when the mount went away (a lazy unmount, a
 	 * signal) never get their release: close them; fxc_free() below
 	 * completes whatever is still in flight. */

@@ -21,6 +21,7 @@
 #include "idmap.h"
 #include "ofile.h"
 #include "opts.h"
+#include "prefetch.h"
 
 #define FS_MAX_CONNS 8
 
@@ -34,6 +35,7 @@ struct fs_ctx {
 	struct idmap idmap;
 	struct attr_cfg acfg;
 	struct ofile_table files;
+	struct prefetch prefetch;
 	bool follow_symlinks, transform_symlinks, contain_symlinks, disable_hardlink;
 	bool default_permissions, kernel_cache, direct_io;
 };

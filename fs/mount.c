@@ -13,6 +13,7 @@
 #include "checks.h"
 #include "conns.h"
 #include "ctl.h"
+#include "dirops.h"
 #include "fsopts.h"
 #include "fuseapi.h"
 #include "log.h"
@@ -57,6 +58,8 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 	s.fxc = NULL;
 	chk_session_close(&s);	/* what the mount does not keep (server_cmd) */
 	conns_open_extra(c, o);
+	if ((r = prefetch_start(&c->prefetch, c, dirops_prefetch_load)) < 0)
+		log_warn("directory read-ahead is off: %s", strerror(-r));
 	if (o->idmap == OPTS_IDMAP_USER && fsctx_setup_idmap(c, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return MOUNT_EXIT_FAILED;

@@ -175,7 +175,7 @@ test_attr(void)
 	TAP_EQ_INT(st.st_mtim.tv_sec, 22);
 	TAP_EQ_INT(st.st_atim.tv_sec, 11);
 	TAP_EQ_INT(st.st_nlink, 1);
-	TAP_EQ_INT(st.st_blocks, 2);
+	TAP_EQ_INT(st.st_blocks, 8);		/* one 4 KiB block */
 	cfg.set_uid = true;
 	cfg.uid = 77;
 	cfg.set_umask = true;
@@ -185,8 +185,11 @@ test_attr(void)
 	TAP_EQ_INT(st.st_uid, 77);
 	TAP_EQ_INT(st.st_mode, S_IFDIR | 0750);
 	a.flags = 0;				/* a server that says nothing */
+	cfg.set_uid = false;
+	cfg.self_uid = 4321;
 	attr_to_stat(&cfg, &a, &st);
 	TAP_CHECK(S_ISREG(st.st_mode));
+	TAP_EQ_INT(st.st_uid, 4321);		/* the mounting user's */
 	idmap_free(&m);
 	idmap_init_file(&m, true);
 	a.flags = FXA_UIDGID;
