@@ -106,6 +106,7 @@ meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	}
 	if (cache_lookup_negative(c->cache, path))
 		return -ENOENT;
+	prefetch_miss(&c->prefetch, path);
 	return stat_remote(c, path, st);
 }
 

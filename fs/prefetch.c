@@ -131,6 +131,8 @@ prefetch_stop(struct prefetch *p)
 		p->head = (p->head + 1) % PREFETCH_QUEUE;
 		p->n--;
 	}
+	free(p->miss_dir);
+	p->miss_dir = NULL;
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	p->started = false;
@@ -181,4 +183,29 @@ prefetch_note(struct prefetch *p, const char *dir)
 		push(p, k.dirs[i]);
 	pthread_mutex_unlock(&p->mu);
 	free(parent);
+}
+
+void
+prefetch_miss(struct prefetch *p, const char *path)
+{
+	char *parent;
+
+	if (!p->started || p->nthreads == 0 || path_parent(path, &parent) < 0)
+		return;
+	if (cache_get_dir(p->c->cache, parent, NULL, NULL)) {
+		free(parent);		/* listed, and still missing: nothing to gain */
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (p->miss_dir && strcmp(p->miss_dir, parent) == 0) {
+		if (++p->misses == PREFETCH_MISSES)
+			push(p, parent);	/* takes parent */
+		else
+			free(parent);
+	} else {
+		free(p->miss_dir);
+		p->miss_dir = parent;
+		p->misses = 1;
+	}
+	pthread_mutex_unlock(&p->mu);
 }

@@ -12,6 +12,12 @@
  * (ls) prefetches nothing. With cache=no there is nothing to prefetch into,
  * so nothing runs.
  *
+ * Lookups: a program that opens many files of one directory by name
+ * (without listing it) costs a round trip per lookup. After
+ * PREFETCH_MISSES lookups in a row miss the cache in the same directory,
+ * its listing (with every entry's attributes) is loaded in the background,
+ * and the following lookups are answered from the cache.
+ *
  * Bounded: PREFETCH_QUEUE paths waiting (more are dropped), PREFETCH_WORKERS
  * loads at a time. Thread: prefetch_note() from libfuse workers;
  * start/stop from main().
@@ -24,6 +30,7 @@
 
 #define PREFETCH_WORKERS 4
 #define PREFETCH_QUEUE 512
+#define PREFETCH_MISSES 3
 #define PREFETCH_BUDGET 256
 #define PREFETCH_BUDGET_MAX 1024
 
@@ -38,6 +45,8 @@ struct prefetch {
 	char *q[PREFETCH_QUEUE];
 	int head, n;
 	int budget;		/* directories that may still be queued */
+	char *miss_dir;		/* where the last lookups missed */
+	int misses;
 	bool stop, started;
 	int nthreads;
 	pthread_t th[PREFETCH_WORKERS];
@@ -52,5 +61,8 @@ void prefetch_stop(struct prefetch *p);
 /* 'dir' was just opened: when its parent's listing is cached and not yet
  * claimed, queue the parent's other subdirectories. */
 void prefetch_note(struct prefetch *p, const char *dir);
+
+/* A lookup of 'path' missed the cache (see above). */
+void prefetch_miss(struct prefetch *p, const char *path);
 
 #endif
