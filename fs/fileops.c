@@ -125,6 +125,7 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	}
 	if (fi->flags & O_TRUNC) {
 		cache_invalidate_attr(c->cache, path);
+		ofile_changed(&c->files, path, NULL);
 		have_st = false;
 	}
 	cache_policy(c, path, have_st ? &st : NULL, fi);
@@ -198,7 +199,8 @@ fileops_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)io_read(fuseapi_file(fi), buf, size, (uint64_t)off);
 }
 
-/* The file's attributes and content stamp are no longer what we cached. */
+/* The file's attributes and content stamp are no longer what we cached,
+ * and other handles' read-ahead of it is stale. */
 static void
 forget_contents(struct fs_ctx *c, struct io_file *f)
 {
@@ -207,6 +209,7 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 	if (p) {
 		cache_invalidate_attr(c->cache, p);
 		cache_stamp_clear(c->cache, p);
+		ofile_changed(&c->files, p, f);
 		free(p);
 	}
 }

@@ -554,6 +554,15 @@ io_file_wrote(struct io_file *f)
 }
 
 void
+io_drop_readahead(struct io_file *f)
+{
+	pthread_mutex_lock(&f->mu);
+	drop_chunks_below(f, UINT64_MAX);
+	ra_reset(&f->ra);
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
 io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 {
 	pthread_mutex_lock(&f->mu);

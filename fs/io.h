@@ -128,6 +128,9 @@ int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr
 /* Whether a write (or truncate, or copy) went through the handle. */
 bool io_file_wrote(struct io_file *f);
 
+/* Drops the handle's read-ahead (the file changed through another handle). */
+void io_drop_readahead(struct io_file *f);
+
 /* The server changed [off, off+len) behind the handle's back (copy-data
  * into it): drops read-ahead and counts as a write. */
 void io_note_write(struct io_file *f, uint64_t off, uint64_t len);

@@ -121,6 +121,18 @@ ofile_has_writer(struct ofile_table *t, const char *path)
 	return true;
 }
 
+void
+ofile_changed(struct ofile_table *t, const char *path, struct io_file *except)
+{
+	struct io_file *f;
+
+	pthread_mutex_lock(&t->mu);
+	for (f = t->head.reg_next; f != &t->head; f = f->reg_next)
+		if (f != except && f->path && strcmp(f->path, path) == 0)
+			io_drop_readahead(f);	/* lock order: ofile, then the file */
+	pthread_mutex_unlock(&t->mu);
+}
+
 char *
 ofile_path(struct ofile_table *t, struct io_file *f)
 {

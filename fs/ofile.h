@@ -48,6 +48,10 @@ struct io_file *ofile_find(struct ofile_table *t, const char *path, bool writers
  * requests may be older than what the kernel already knows). */
 bool ofile_has_writer(struct ofile_table *t, const char *path);
 
+/* The file at 'path' changed through 'except' (a write, a truncate):
+ * the other open handles of the path drop their read-ahead. */
+void ofile_changed(struct ofile_table *t, const char *path, struct io_file *except);
+
 /* A copy of f's current path, or NULL when unlinked or on ENOMEM. */
 char *ofile_path(struct ofile_table *t, struct io_file *f);
 

@@ -98,6 +98,8 @@ remember(struct fs_ctx *c, const char *path, struct io_file *f, const struct fxp
 		return;
 	if (a->flags & (FXA_SIZE | FXA_ACMODTIME))
 		cache_stamp_clear(c->cache, p);
+	if (a->flags & FXA_SIZE)
+		ofile_changed(&c->files, p, f);
 	if ((got->flags & FXA_PERMISSIONS) && fsctx_stat(c, got, &st) == 0)
 		cache_replace_attr(c->cache, p, &st, gen);
 	else

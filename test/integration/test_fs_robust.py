@@ -107,6 +107,25 @@ def test_striped_writes_keep_order(sshd, tmp_mnt):
         assert open(m.m('f'), 'rb').read() == bytes(model)
 
 
+@pytest.mark.parametrize('opts', [[], ['-o', 'direct_io']], ids=['cached', 'direct_io'])
+def test_read_ahead_sees_other_handles(sshd, tmp_mnt, opts):
+    """A reader's read-ahead must not serve data another open handle has
+    overwritten or truncated since."""
+    with FsMount(sshd, tmp_mnt, opts=opts) as m:
+        data = os.urandom(8 << 20)
+        with open(m.m('f'), 'wb') as f:
+            f.write(data)
+        with open(m.m('f'), 'rb', buffering=0) as r, open(m.m('f'), 'r+b', buffering=0) as w:
+            assert r.read(1 << 20) == data[:1 << 20]	# read-ahead runs past this
+            w.seek(2 << 20)
+            w.write(b'N' * (1 << 20))
+            r.seek(2 << 20)
+            assert r.read(1 << 20) == b'N' * (1 << 20)
+            w.truncate(3 << 20)
+            r.seek(3 << 20)
+            assert r.read(1 << 20) == b''
+
+
 def test_concurrent_mixed_io(sshd, tmp_mnt):
     """16 threads of writes, reads, renames, listings and unlinks at once."""
     errors = []
