@@ -233,13 +233,10 @@ fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
 		nchannels = 1;
 	if (nchannels > FXC_MAX_CHANNELS)
 		nchannels = FXC_MAX_CHANNELS;
-	while (t->nch < nchannels) {
-		memset(&e, 0, sizeof(e));
-		rc = sshc_open_sftp_channel(conn, server_cmd, &t->ch[t->nch], &e);
-		if (rc < 0)
-			break;
-		t->nch++;
-	}
+	memset(&e, 0, sizeof(e));
+	rc = sshc_open_sftp_channels(conn, server_cmd, nchannels, t->ch, &e);
+	if (rc > 0)
+		t->nch = rc;
 	if (t->nch == 0) {
 		snprintf(err, errlen, "%s%s%s",
 			 e.msg[0] ? e.msg : "cannot open an SFTP channel",
@@ -249,8 +246,8 @@ fxc_transport_ssh(struct sshc *conn, int nchannels, const char *server_cmd,
 	}
 	/* MaxSessions may allow fewer channels than asked: use what we got. */
 	if (t->nch < nchannels)
-		log_warn("only %d of %d SFTP channels could be opened: %s",
-			 t->nch, nchannels, e.msg);
+		log_warn("only %d of %d SFTP channels could be opened (the server's "
+			 "MaxSessions?)", t->nch, nchannels);
 	t->conn = conn;
 	*out = t;
 	return 0;

@@ -152,6 +152,15 @@ int sshc_exec(struct sshc *s, const char *command, const char *input,
 int sshc_open_sftp_channel(struct sshc *s, const char *server_cmd,
 			   ssh_channel *out, struct sshc_error *e);
 
+#define SSHC_MAX_SFTP_CHANNELS 16
+/* Opens up to n (1..SSHC_MAX_SFTP_CHANNELS) such channels at once: every
+ * open and request is in flight together, so n channels cost the round
+ * trips of one. Returns how many are running (the first ones of out[]; a
+ * server's MaxSessions may allow fewer than n), or a negative errno with *e
+ * saying why when none could be opened. Bounded by the connect timeout. */
+int sshc_open_sftp_channels(struct sshc *s, const char *server_cmd, int n,
+			    ssh_channel *out, struct sshc_error *e);
+
 /* Disconnects and frees (NULL-safe); closes the socket sshc_connect made
  * (libssh 0.10 does not close a socket given with SSH_OPTIONS_FD). */
 struct sshc *sshc_free(struct sshc *s);

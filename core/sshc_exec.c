@@ -4,6 +4,7 @@
 #include "sshc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,33 +168,126 @@ sshc_exec(struct sshc *s, const char *command, const char *input, char **out, in
 	return rc;
 }
 
-int
-sshc_open_sftp_channel(struct sshc *s, const char *server_cmd, ssh_channel *out,
-		       struct sshc_error *e)
+/* Where one channel is on its way to running the SFTP server. */
+enum chan_stage { STAGE_OPEN, STAGE_REQUEST, STAGE_READY, STAGE_REFUSED_OPEN,
+		  STAGE_REFUSED_REQUEST };
+
+/* One nonblocking step; leaves *st where the channel got to. */
+static void
+chan_step(ssh_channel ch, const char *server_cmd, enum chan_stage *st)
 {
-	ssh_channel ch;
 	int rc;
 
-	sshc_err_clear(e);
-	*out = NULL;
-	if (server_cmd != NULL)
-		return exec_open(s, server_cmd, out, e);
-	ch = ssh_channel_new(s->ss);
-	if (ch == NULL)
-		return sshc_err_set(e, SSHC_E_CHANNEL, "cannot create a channel: %s",
-				    ssh_get_error(s->ss));
-	rc = ssh_channel_open_session(ch);
-	if (rc == SSH_OK)
-		rc = ssh_channel_request_subsystem(ch, "sftp");
-	if (rc != SSH_OK) {
+	if (*st == STAGE_OPEN) {
+		rc = ssh_channel_open_session(ch);
+		if (rc == SSH_AGAIN)
+			return;
+		*st = rc == SSH_OK ? STAGE_REQUEST : STAGE_REFUSED_OPEN;
+	}
+	if (*st == STAGE_REQUEST) {
+		rc = server_cmd ? ssh_channel_request_exec(ch, server_cmd)
+				: ssh_channel_request_subsystem(ch, "sftp");
+		if (rc == SSH_AGAIN)
+			return;
+		*st = rc == SSH_OK ? STAGE_READY : STAGE_REFUSED_REQUEST;
+	}
+}
+
+/* Drives every channel until each is ready or refused, or the deadline. */
+static void
+chans_progress(struct sshc *s, const char *server_cmd, int n, ssh_channel *ch,
+	       enum chan_stage *st)
+{
+	long deadline = util_now_ms() + s->timeout * 1000L;
+	struct pollfd p;
+	int pending;
+
+	for (;;) {
+		pending = 0;
+		for (int i = 0; i < n; i++) {
+			chan_step(ch[i], server_cmd, &st[i]);
+			pending += st[i] < STAGE_READY;
+		}
+		if (pending == 0 || util_now_ms() >= deadline)
+			return;
+		p.fd = ssh_get_fd(s->ss);
+		p.events = POLLIN;
+		if (ssh_get_poll_flags(s->ss) & SSH_WRITE_PENDING)
+			p.events |= POLLOUT;
+		p.revents = 0;
+		(void)poll(&p, 1, 50);
+	}
+}
+
+static int
+chans_refused(struct sshc *s, const char *server_cmd, enum chan_stage st,
+	      struct sshc_error *e)
+{
+	if (st == STAGE_REFUSED_OPEN || st == STAGE_OPEN) {
+		sshc_err_set(e, SSHC_E_CHANNEL, "%s refused to open a session channel: %s",
+			     s->host_port, ssh_get_error(s->ss));
+	} else if (server_cmd != NULL) {
+		sshc_err_set(e, SSHC_E_CHANNEL, "%s refused to run a command: %s", s->host_port,
+			     ssh_get_error(s->ss));
+		sshc_hint_set(e, "the account may be restricted (ForceCommand, a restricted shell)");
+	} else {
 		sshc_err_set(e, SSHC_E_CHANNEL, "%s refused the sftp subsystem: %s", s->host_port,
 			     ssh_get_error(s->ss));
 		sshc_hint_set(e, "the server needs \"Subsystem sftp ...\" in sshd_config; or name the "
 			      "server program with -o sftp_server=/usr/lib/openssh/sftp-server");
-		ssh_channel_close(ch);
-		ssh_channel_free(ch);
-		return sshc_code_errno(SSHC_E_CHANNEL);
 	}
-	*out = ch;
-	return 0;
+	return sshc_code_errno(SSHC_E_CHANNEL);
+}
+
+int
+sshc_open_sftp_channels(struct sshc *s, const char *server_cmd, int n, ssh_channel *out,
+			struct sshc_error *e)
+{
+	enum chan_stage st[SSHC_MAX_SFTP_CHANNELS];
+	ssh_channel ch[SSHC_MAX_SFTP_CHANNELS];
+	enum chan_stage worst = STAGE_READY;
+	int got = 0;
+
+	sshc_err_clear(e);
+	if (n < 1 || n > SSHC_MAX_SFTP_CHANNELS)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		st[i] = STAGE_OPEN;
+		ch[i] = ssh_channel_new(s->ss);
+		if (ch[i] == NULL) {
+			n = i;
+			break;
+		}
+	}
+	/* All opens and requests in flight at once: a channel costs the same
+	 * two round trips whether one or eight are asked for. */
+	ssh_set_blocking(s->ss, 0);
+	chans_progress(s, server_cmd, n, ch, st);
+	ssh_set_blocking(s->ss, 1);
+	for (int i = 0; i < n; i++) {
+		if (st[i] == STAGE_READY) {
+			out[got++] = ch[i];
+			continue;
+		}
+		worst = st[i];
+		ssh_channel_close(ch[i]);
+		ssh_channel_free(ch[i]);
+	}
+	if (got > 0)
+		return got;
+	if (n == 0)
+		return sshc_err_set(e, SSHC_E_CHANNEL, "cannot create a channel: %s",
+				    ssh_get_error(s->ss));
+	return chans_refused(s, server_cmd, worst, e);
+}
+
+int
+sshc_open_sftp_channel(struct sshc *s, const char *server_cmd, ssh_channel *out,
+		       struct sshc_error *e)
+{
+	int rc = sshc_open_sftp_channels(s, server_cmd, 1, out, e);
+
+	if (rc < 0)
+		*out = NULL;
+	return rc < 0 ? rc : 0;
 }
