@@ -40,12 +40,27 @@ struct centry {
 	struct timespec stamp_mtime;
 };
 
+/* One of our recent changes, for telling which in-flight replies it
+ * made stale (see stale()). */
+enum { INV_ATTR = 0, INV_NAME = 1, INV_TREE = 2 };
+
+struct inval {
+	char *path;
+	uint64_t gen;
+	unsigned kind;		/* INV_ATTR, or INV_NAME | INV_TREE bits */
+};
+
+#define CACHE_INVAL_RING 256
+
 struct cache {
 	pthread_mutex_t mu;
 	struct cache_config cfg;
 	struct centry **b;
 	size_t nb, n;
 	uint64_t gen;
+	struct inval ring[CACHE_INVAL_RING];
+	unsigned ring_head, ring_n;
+	uint64_t floor;		/* every change after this gen is in the ring */
 };
 
 static double
@@ -72,6 +87,69 @@ hash_str(const char *s)
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
+}
+
+/* True when 'p' is a direct child of 'dir'. */
+static bool
+is_child(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		n = 0;
+	else if (strncmp(p, dir, n) != 0)
+		return false;
+	return p[n] == '/' && p[n + 1] != '\0' && strchr(p + n + 1, '/') == NULL;
+}
+
+/* Records one of our changes (caller holds c->mu). */
+static void
+note(struct cache *c, const char *path, unsigned kind)
+{
+	struct inval *slot;
+
+	c->gen++;
+	if (c->ring_n == CACHE_INVAL_RING) {
+		slot = &c->ring[c->ring_head];
+		c->floor = slot->gen;
+		free(slot->path);
+		c->ring_head = (c->ring_head + 1) % CACHE_INVAL_RING;
+		c->ring_n--;
+	}
+	slot = &c->ring[(c->ring_head + c->ring_n) % CACHE_INVAL_RING];
+	slot->path = strdup(path);
+	slot->gen = c->gen;
+	slot->kind = kind;
+	if (slot->path == NULL)
+		c->floor = c->gen;	/* cannot tell: everything older is stale */
+	else
+		c->ring_n++;
+}
+
+/* Whether a reply about 'path' obtained at generation 'gen' has been made
+ * stale by one of our changes since: a change of the path itself, of a
+ * directory above it (removed, renamed), or, for a listing ('listing'),
+ * of a name in it. Caller holds c->mu. */
+static bool
+stale(const struct cache *c, const char *path, uint64_t gen, bool listing)
+{
+	unsigned i;
+
+	if (gen < c->floor)
+		return true;
+	for (i = 0; i < c->ring_n; i++) {
+		const struct inval *v = &c->ring[(c->ring_head + i) % CACHE_INVAL_RING];
+
+		if (v->gen <= gen)
+			continue;
+		if (strcmp(v->path, path) == 0)
+			return true;
+		if ((v->kind & INV_TREE) && path_is_under(path, v->path))
+			return true;
+		if (listing && (v->kind & INV_NAME) && is_child(v->path, path))
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -152,6 +230,11 @@ cache_free(struct cache *c)
 	if (c == NULL)
 		return;
 	clear_all(c, false);
+	while (c->ring_n > 0) {
+		free(c->ring[c->ring_head].path);
+		c->ring_head = (c->ring_head + 1) % CACHE_INVAL_RING;
+		c->ring_n--;
+	}
 	free(c->b);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -291,7 +374,7 @@ cache_put_attr(struct cache *c, const char *path, const struct stat *st, uint64_
 	if (!c->cfg.enabled || c->cfg.stat_timeout <= 0)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (gen == c->gen && (e = get(c, path)) != NULL) {
+	if (!stale(c, path, gen, false) && (e = get(c, path)) != NULL) {
 		e->st = *st;
 		e->has_attr = true;
 		e->attr_exp = now(c) + c->cfg.stat_timeout;
@@ -447,7 +530,7 @@ cache_put_dir(struct cache *c, const char *dir, const struct cache_dirent *ents,
 	if ((l = listing_copy(ents, n)) == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (gen == c->gen && (e = get(c, dir)) != NULL) {
+	if (!stale(c, dir, gen, true) && (e = get(c, dir)) != NULL) {
 		set_listing(c, e, l);
 		l = NULL;
 	}
@@ -483,7 +566,7 @@ cache_put_link(struct cache *c, const char *path, const char *target, uint64_t g
 	if ((t = strdup(target)) == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (gen == c->gen && (e = get(c, path)) != NULL) {
+	if (!stale(c, path, gen, false) && (e = get(c, path)) != NULL) {
 		free(e->link);
 		e->link = t;
 		e->link_exp = now(c) + c->cfg.link_timeout;
@@ -499,7 +582,7 @@ cache_invalidate_attr(struct cache *c, const char *path)
 	struct centry *e;
 
 	pthread_mutex_lock(&c->mu);
-	c->gen++;
+	note(c, path, INV_ATTR);
 	if ((e = find(c, path)) != NULL)
 		e->has_attr = false;
 	pthread_mutex_unlock(&c->mu);
@@ -509,12 +592,12 @@ void
 cache_replace_attr(struct cache *c, const char *path, const struct stat *st,
 		   uint64_t gen)
 {
-	bool ok = st && gen == c->gen && c->cfg.enabled && c->cfg.stat_timeout > 0;
+	bool ok = st && c->cfg.enabled && c->cfg.stat_timeout > 0;
 	struct centry *e;
 
 	pthread_mutex_lock(&c->mu);
-	ok = ok && gen == c->gen;
-	c->gen++;
+	ok = ok && !stale(c, path, gen, false);
+	note(c, path, INV_ATTR);
 	if (ok && (e = get(c, path)) != NULL) {
 		e->st = *st;
 		e->has_attr = true;
@@ -623,7 +706,7 @@ cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir)
 	struct centry *e;
 
 	pthread_mutex_lock(&c->mu);
-	c->gen++;
+	note(c, path, INV_NAME);
 	drop_one(c, path);
 	listing_add(c, path, type);
 	if (is_new_dir && c->cfg.enabled && c->cfg.dir_timeout > 0 &&
@@ -642,7 +725,7 @@ void
 cache_removed(struct cache *c, const char *path)
 {
 	pthread_mutex_lock(&c->mu);
-	c->gen++;
+	note(c, path, INV_NAME | INV_TREE);
 	drop_tree(c, path);
 	listing_remove(c, path);
 	pthread_mutex_unlock(&c->mu);
@@ -652,7 +735,8 @@ void
 cache_renamed(struct cache *c, const char *from, const char *to, mode_t type)
 {
 	pthread_mutex_lock(&c->mu);
-	c->gen++;
+	note(c, from, INV_NAME | INV_TREE);
+	note(c, to, INV_NAME | INV_TREE);
 	drop_tree(c, from);
 	drop_tree(c, to);
 	listing_remove(c, from);
@@ -666,7 +750,7 @@ cache_invalidate_tree(struct cache *c, const char *path)
 	struct centry *pe;
 
 	pthread_mutex_lock(&c->mu);
-	c->gen++;
+	note(c, path, INV_NAME | INV_TREE);
 	drop_tree(c, path);
 	(void)parent_listing(c, path, &pe);
 	if (pe != NULL) {

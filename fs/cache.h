@@ -9,8 +9,11 @@
  *
  * Races: a reply that left the server before one of our own changes must
  * not be cached after it. Callers take cache_gen() before sending a request
- * and pass it to the put functions; a put is dropped when any invalidation
- * happened since (a global counter: conservative, never stale).
+ * and pass it to the put functions; a put is dropped when one of our
+ * changes since then concerns it: the path itself, a directory above it
+ * (removed or renamed), or for a listing a name in it. The last
+ * CACHE_INVAL_RING changes are remembered; a put older than those is
+ * dropped whatever it is (conservative, never stale).
  *
  * A directory we created ourselves (mkdir) starts with an empty listing that
  * our own operations keep up to date: while it is fresh, a name missing from

@@ -1,8 +1,6 @@
 /* ops: see ops.h. */
 #include "ops.h"
 
-#include <unistd.h>
-
 #include "dirops.h"
 #include "fileops.h"
 #include "meta.h"
@@ -27,11 +25,10 @@ ops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
-	/* Unprivileged mounts are capped by fs.fuse.max_user_bgreq anyway. */
-	if (geteuid() == 0 || conn->max_background < OPS_MAX_BACKGROUND) {
-		conn->max_background = OPS_MAX_BACKGROUND;
-		conn->congestion_threshold = OPS_CONGESTION;
-	}
+	/* Room for the kernel's async reads; the kernel caps unprivileged
+	 * mounts at fs.fuse.max_user_bgreq itself. */
+	conn->max_background = OPS_MAX_BACKGROUND;
+	conn->congestion_threshold = OPS_CONGESTION;
 	return fuseapi_ctx();
 }
 

@@ -46,7 +46,8 @@ st_of(mode_t mode, off_t size, time_t mtime)
 }
 
 static void
-put_dir(struct cache *c, const char *dir, const char *const *names, size_t n)
+put_dir_gen(struct cache *c, const char *dir, const char *const *names, size_t n,
+	    uint64_t gen)
 {
 	struct cache_dirent e[16];
 	size_t i;
@@ -55,7 +56,13 @@ put_dir(struct cache *c, const char *dir, const char *const *names, size_t n)
 		e[i].name = (char *)names[i];
 		e[i].type = S_IFREG;
 	}
-	cache_put_dir(c, dir, e, n, cache_gen(c));
+	cache_put_dir(c, dir, e, n, gen);
+}
+
+static void
+put_dir(struct cache *c, const char *dir, const char *const *names, size_t n)
+{
+	put_dir_gen(c, dir, names, n, cache_gen(c));
 }
 
 static int
@@ -112,6 +119,51 @@ test_generation_guard(void)
 	cache_free(c);
 }
 
+/* Which of our changes make which in-flight replies stale. */
+static void
+test_stale_rules(void)
+{
+	static const char *const names[] = { "x" };
+	struct cache *c = mk(true, 0);
+	struct stat st = st_of(S_IFREG | 0644, 1, 1), got;
+	char buf[256];
+	uint64_t g;
+	int i;
+
+	g = cache_gen(c);
+	cache_invalidate_attr(c, "/b");
+	cache_put_attr(c, "/a", &st, g);		/* another file: kept */
+	TAP_CHECK(cache_get_attr(c, "/a", &got));
+	g = cache_gen(c);
+	cache_removed(c, "/d");
+	cache_put_attr(c, "/d/x", &st, g);		/* under a removed dir: dropped */
+	TAP_CHECK(!cache_get_attr(c, "/d/x", &got));
+	g = cache_gen(c);
+	cache_renamed(c, "/e", "/f", S_IFDIR);
+	cache_put_attr(c, "/f/y", &st, g);		/* under a rename target */
+	TAP_CHECK(!cache_get_attr(c, "/f/y", &got));
+	g = cache_gen(c);
+	cache_created(c, "/g/new", S_IFREG, false);
+	put_dir_gen(c, "/g", names, 1, g);		/* a name changed in it */
+	TAP_CHECK(strcmp(listing(c, "/g", buf), "(miss)") == 0);
+	g = cache_gen(c);
+	cache_invalidate_attr(c, "/g/x");		/* only x's attributes */
+	put_dir_gen(c, "/g", names, 1, g);
+	TAP_CHECK(strcmp(listing(c, "/g", buf), "x,") == 0);
+	g = cache_gen(c);
+	cache_created(c, "/g/sub/deep", S_IFREG, false);	/* not a name of /g */
+	put_dir_gen(c, "/h", names, 1, g);
+	TAP_CHECK(strcmp(listing(c, "/h", buf), "x,") == 0);
+	g = cache_gen(c);
+	for (i = 0; i < 300; i++)			/* more than the ring remembers */
+		cache_invalidate_attr(c, "/other");
+	cache_put_attr(c, "/z", &st, g);
+	TAP_CHECK(!cache_get_attr(c, "/z", &got));	/* too old to tell: dropped */
+	cache_put_attr(c, "/z", &st, cache_gen(c));
+	TAP_CHECK(cache_get_attr(c, "/z", &got));
+	cache_free(c);
+}
+
 static void
 test_replace(void)
 {
@@ -125,7 +177,11 @@ test_replace(void)
 	TAP_CHECK(cache_get_attr(c, "/f", &got) && got.st_mode == (S_IFREG | 0600));
 	TAP_CHECK(cache_gen(c) != g);			/* in-flight replies are stale */
 	g = cache_gen(c);
-	cache_invalidate_attr(c, "/other");		/* something happened meanwhile */
+	cache_invalidate_attr(c, "/other");		/* unrelated: no harm */
+	cache_replace_attr(c, "/f", &st, g);
+	TAP_CHECK(cache_get_attr(c, "/f", &got));
+	g = cache_gen(c);
+	cache_invalidate_attr(c, "/f");			/* the same file meanwhile */
 	cache_replace_attr(c, "/f", &old, g);
 	TAP_CHECK(!cache_get_attr(c, "/f", &got));	/* dropped, not the old value */
 	cache_put_attr(c, "/f", &old, cache_gen(c));
@@ -344,6 +400,7 @@ main(void)
 	test_attr_timeout();
 	test_generation_guard();
 	test_replace();
+	test_stale_rules();
 	test_dir_and_negative();
 	test_created_removed();
 	test_renamed();
