@@ -1,11 +1,12 @@
 /* mount: from passing checks to a served, then cleanly ended, mount.
  *
  *   chk_run (light plan, or full with -o full_check) -> the started engine
- *   and the absolute remote root; more connections for max_conns;
- *   idmap=user's remote ids; fuse_new with fsopts' arguments; fuse_mount;
- *   control thread (ctl.h); a probe thread that proves the mount answers
- *   and only then calls daemon_ready(); the loop; then unmount (if the
- *   kernel has not already), close everything, return.
+ *   and the absolute remote root; more connections for max_conns; the
+ *   directory read-ahead workers; idmap=user's remote ids; fuse_new with
+ *   fsopts' arguments; fuse_mount; control thread (ctl.h); a probe thread
+ *   that proves the mount answers and only then calls daemon_ready(); the
+ *   loop; then unmount (if the kernel has not already), close everything,
+ *   return.
  *
  * Exit codes (mount(8)): 0 after a mount that was up and ended normally
  * (unmounted or stopped by a signal); 1 for problems with the options
