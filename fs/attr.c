@@ -2,6 +2,7 @@
 #include "attr.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>	/* R_OK W_OK X_OK */
 
@@ -19,7 +20,8 @@ attr_to_stat(const struct attr_cfg *cfg, const struct fxp_attr *a, struct stat *
 			st->st_mode |= S_IFREG;
 	}
 	if (a->flags & FXA_SIZE)
-		st->st_size = (off_t)a->size;
+		/* A hostile size past INT64_MAX must not turn negative. */
+		st->st_size = a->size > INT64_MAX ? INT64_MAX : (off_t)a->size;
 	if (a->flags & FXA_UIDGID) {
 		r = idmap_to_local(cfg->idmap, IDMAP_UID, a->uid, &uid);
 		r2 = idmap_to_local(cfg->idmap, IDMAP_GID, a->gid, &gid);

@@ -4,24 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "log.h"
 #include "server_cmd.h"
 #include "sshc.h"
 
 #define CONNS_DEFAULT_CHANNELS 4
-
-/* The engine settings the checks use for theirs (checks/plan.c). */
-static void
-engine_cfg(const struct opts *o, struct fxc_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	if (o->server_alive_interval > 0)
-		cfg->keepalive_ms = (unsigned)o->server_alive_interval * 1000u;
-	if (o->server_alive_count_max > 0)
-		cfg->keepalive_count_max = (unsigned)o->server_alive_count_max;
-	cfg->max_read = o->max_read;
-	cfg->max_write = o->max_write;
-}
 
 static int
 open_one(const struct opts *o, const char *server_cmd, struct fxc **out)
@@ -42,7 +30,7 @@ open_one(const struct opts *o, const char *server_cmd, struct fxc **out)
 	r = fxc_transport_ssh(conn, o->channels > 0 ? o->channels : CONNS_DEFAULT_CHANNELS,
 			      server_cmd, &t, err, sizeof(err));
 	if (r == 0) {
-		engine_cfg(o, &cfg);
+		chk_engine_config(o, &cfg);
 		r = fxc_start(t, &cfg, out, err, sizeof(err));
 	}
 	if (r < 0)
