@@ -1,12 +1,10 @@
 /* conns: see conns.h. */
 #include "conns.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "checks.h"
 #include "log.h"
-#include "server_cmd.h"
 #include "sshc.h"
 
 #define CONNS_DEFAULT_CHANNELS 4
@@ -39,9 +37,8 @@ open_one(const struct opts *o, const char *server_cmd, struct fxc **out)
 }
 
 int
-conns_open_extra(struct fs_ctx *c, const struct opts *o)
+conns_open_extra(struct fs_ctx *c, const struct opts *o, const char *server_cmd)
 {
-	char *server_cmd = NULL;
 	int added = 0, i;
 
 	if (o->max_conns <= 1)
@@ -49,11 +46,6 @@ conns_open_extra(struct fs_ctx *c, const struct opts *o)
 	if (o->ssh_command || o->directport > 0 || o->password_stdin) {
 		log_info("max_conns=%d: one connection only with ssh_command=, directport= "
 			 "or password_stdin", o->max_conns);
-		return 0;
-	}
-	if (chk_server_needs_probe(o) || chk_server_cmd(o, NULL, &server_cmd) < 0) {
-		log_info("max_conns=%d: one connection only with nice/ionice/nocache "
-			 "unless sftp_server=PATH is given", o->max_conns);
 		return 0;
 	}
 	for (i = 1; i < o->max_conns && i < FS_MAX_CONNS; i++) {
@@ -67,6 +59,5 @@ conns_open_extra(struct fs_ctx *c, const struct opts *o)
 		}
 		added++;
 	}
-	free(server_cmd);
 	return added;
 }

@@ -56,8 +56,8 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 		return MOUNT_EXIT_FAILED;
 	}
 	s.fxc = NULL;
+	conns_open_extra(c, o, s.server_cmd);
 	chk_session_close(&s);	/* what the mount does not keep (server_cmd) */
-	conns_open_extra(c, o);
 	if ((r = prefetch_start(&c->prefetch, c, dirops_prefetch_load)) < 0)
 		log_warn("directory read-ahead is off: %s", strerror(-r));
 	if (o->idmap == OPTS_IDMAP_USER && fsctx_setup_idmap(c, err, sizeof(err)) < 0) {

@@ -381,6 +381,25 @@ def test_max_conns(sshd, tmp_mnt):
             assert read(m.m('f%d' % i)) == bytes([i]) * 300000
 
 
+def test_max_conns_runs_the_same_server(sshd, tmp_mnt):
+    """Extra connections start the server the way the checks did: with
+    nice/ionice every sftp-server of every connection runs at nice 19."""
+    before = sshd.log().count('Accepted publickey for smtest')
+    with FsMount(sshd, tmp_mnt, opts=['-o', 'max_conns=2,nice,ionice']) as m:
+        assert sshd.log().count('Accepted publickey for smtest') - before == 2
+        write(m.m('f'), b'x')
+        nices = []
+        for pid in sshd.session_pids():
+            try:
+                cmd = open('/proc/%d/cmdline' % pid, 'rb').read()
+                fields = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if cmd.startswith(util.SFTP_SERVER.encode()):
+                nices.append(int(fields[16]))
+        assert len(nices) >= 2 * 2 and all(n == 19 for n in nices), nices
+
+
 def test_sftp_server_path(sshd, tmp_mnt):
     """sftp_server=PATH runs that command (here read-only: -R) through exec."""
     opts = ['-o', 'sftp_server=%s -R' % util.SFTP_SERVER]
