@@ -169,6 +169,11 @@ def test_access_mounts_and_expiry_unmounts(sshd, automount, installed_helper, fo
     # idle: automount unmounts it, and the file system process is gone
     assert wait_unmounted(am.path('e'), EXPIRE * 10), am.log()
     assert util.wait_pids_gone(pids, 15), 'daemon outlived the expiry'
+    # automount logs the expiry after its umount child returns: the unmount
+    # can be seen before the line is written, so wait for it (bounded)
+    deadline = time.monotonic() + 10
+    while 'expired %s' % am.path('e') not in am.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert 'expired %s' % am.path('e') in am.log()
 
 
