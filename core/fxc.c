@@ -610,23 +610,29 @@ struct waiter {
 	struct fxc_result *res;
 };
 
+void
+fxc_result_keep(struct fxc_result *res, int err, const struct fxp_reply *reply)
+{
+	res->err = err;
+	if (err != 0)
+		return;
+	res->buf = malloc(reply->len > 0 ? reply->len : 1);
+	if (res->buf == NULL) {
+		res->err = -ENOMEM;
+		return;
+	}
+	memcpy(res->buf, reply->body, reply->len);
+	res->reply = *reply;
+	res->reply.body = res->buf;
+}
+
 static void
 call_done(void *arg, int err, const struct fxp_reply *reply)
 {
 	struct waiter *w = arg;
 	struct fxc_result *res = w->res;
 
-	res->err = err;
-	if (err == 0) {
-		res->buf = malloc(reply->len > 0 ? reply->len : 1);
-		if (res->buf == NULL) {
-			res->err = -ENOMEM;
-		} else {
-			memcpy(res->buf, reply->body, reply->len);
-			res->reply = *reply;
-			res->reply.body = res->buf;
-		}
-	}
+	fxc_result_keep(res, err, reply);
 	pthread_mutex_lock(&w->m);
 	w->done = true;
 	pthread_cond_signal(&w->cv);

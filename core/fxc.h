@@ -156,6 +156,12 @@ struct fxc_result {
 int fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res);
 void fxc_result_free(struct fxc_result *res);
 
+/* Fills *res from a completion (err, reply) by copying the reply, as
+ * fxc_call() does: for callers that gather several replies themselves.
+ * res->err becomes err, or -ENOMEM when the copy fails. Callable from a
+ * completion callback; free with fxc_result_free(). */
+void fxc_result_keep(struct fxc_result *res, int err, const struct fxp_reply *reply);
+
 /* Counters for -d and the benchmarks (keepalive probes included). Bytes are
  * SFTP packet bytes. Any thread; the values are read without a lock. */
 struct fxc_stats {

@@ -31,17 +31,7 @@ batch_done(void *arg, int err, const struct fxp_reply *reply)
 	struct batch *b = a->b;
 	struct fxc_result *res = &b->res[a->i];
 
-	res->err = err;
-	if (err == 0) {
-		res->buf = malloc(reply->len ? reply->len : 1);
-		if (res->buf == NULL) {
-			res->err = -ENOMEM;
-		} else {
-			memcpy(res->buf, reply->body, reply->len);
-			res->reply = *reply;
-			res->reply.body = res->buf;
-		}
-	}
+	fxc_result_keep(res, err, reply);
 	pthread_mutex_lock(&b->mu);
 	b->left--;
 	pthread_cond_broadcast(&b->cv);
