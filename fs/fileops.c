@@ -330,8 +330,27 @@ fileops_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	return io_fsync(fuseapi_file(fi));
 }
 
+/* True when in and out are one file by name: OpenSSH refuses copy-data
+ * from a handle to itself or between two handles of one path (FAILURE). */
+static bool
+same_file(struct fs_ctx *c, struct io_file *in, struct io_file *out)
+{
+	char *pi, *po;
+	bool same;
+
+	if (in == out)
+		return true;
+	pi = ofile_path(&c->files, in);
+	po = ofile_path(&c->files, out);
+	same = pi && po && strcmp(pi, po) == 0;
+	free(pi);
+	free(po);
+	return same;
+}
+
 /* Runs copy-data with both handles on one server process: the output file
- * is reopened on the input's channel when they differ. */
+ * is reopened on the input's channel when they differ. -EOPNOTSUPP makes
+ * the kernel copy through read and write instead (fuse_copy_file_range). */
 static int
 copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
 	  uint64_t off_out, uint64_t n)
@@ -340,8 +359,12 @@ copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file 
 	char *p, *rp = NULL;
 	int r;
 
-	if (in->fxc == out->fxc && in->h.chan == out->h.chan)
-		return rfs_copy_data(in->fxc, &in->h, off_in, n, &out->h, off_out);
+	if (same_file(c, in, out))
+		return -EOPNOTSUPP;
+	if (in->fxc == out->fxc && in->h.chan == out->h.chan) {
+		r = rfs_copy_data(in->fxc, &in->h, off_in, n, &out->h, off_out);
+		goto out;
+	}
 	if ((p = ofile_path(&c->files, out)) == NULL)
 		return -EOPNOTSUPP;	/* unlinked: let the kernel copy */
 	r = fsctx_remote(c, p, &rp);
@@ -353,7 +376,11 @@ copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file 
 		return r == -ENOMEM ? r : -EOPNOTSUPP;
 	r = rfs_copy_data(in->fxc, &in->h, off_in, n, &tmp, off_out);
 	io_close_async(in->fxc, &tmp);
-	return r;
+out:
+	/* OpenSSH folds every refusal into FAILURE (same file under another
+	 * name, ...); the kernel's read/write copy then meets the real error,
+	 * if there is one, with its real errno. */
+	return r == -EPERM ? -EOPNOTSUPP : r;
 }
 
 ssize_t

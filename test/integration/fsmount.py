@@ -108,6 +108,26 @@ class FsMount:
         return p
 
 
+def module_mount(sshd, prefix, **kw):
+    """A generator for module-scoped fixtures: a started FsMount (kw as
+    FsMount's) on a mount point of its own, stopped and removed after."""
+    import tempfile
+    mnt = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
+    fm = FsMount(sshd, mnt, **kw)
+    try:
+        fm.start()
+    except BaseException:
+        fm.cleanup()
+        os.rmdir(mnt)
+        raise
+    yield fm
+    try:
+        fm.stop()
+    finally:
+        fm.cleanup()
+        os.rmdir(mnt)
+
+
 def wait_until(pred, timeout=10, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

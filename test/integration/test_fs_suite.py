@@ -15,14 +15,13 @@ import filecmp
 import os
 import shutil
 import stat
-import tempfile
 import time
 
 import pytest
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, TEST_DATA, name_gen
+from fsmount import TEST_DATA, module_mount, name_gen
 
 pytestmark = fuse_test_marker()
 
@@ -38,21 +37,9 @@ CACHE_WAIT = 1.2
                 ids=lambda p: '%s-%s' % p)
 def m(request, sshd):
     user, variant = request.param
-    mnt = tempfile.mkdtemp(prefix='smsuite-', dir='/tmp')
-    fm = FsMount(sshd, mnt, user=user, opts=VARIANTS[variant])
-    fm.variant = variant
-    try:
-        fm.start()
-    except BaseException:
-        fm.cleanup()
-        os.rmdir(mnt)
-        raise
-    yield fm
-    try:
-        fm.stop()
-    finally:
-        fm.cleanup()
-        os.rmdir(mnt)
+    for fm in module_mount(sshd, 'smsuite-', user=user, opts=VARIANTS[variant]):
+        fm.variant = variant
+        yield fm
 
 
 def wait_cache(m):
@@ -543,6 +530,35 @@ def test_copy_file_range(m):
             done += n
     assert read(sb) == data
     assert read(b) == data
+
+
+def test_copy_file_range_within_one_file(m):
+    """OpenSSH refuses copy-data from a file to itself (FAILURE, which was
+    EPERM): the copy must still happen, within one descriptor and between
+    two descriptors of the same file (fsx does both)."""
+    a, sa = new(m)
+    data = os.urandom(300000)
+    write_via_mnt(a, data + bytes(200000))
+    fd = os.open(a, os.O_RDWR)
+    try:
+        assert os.copy_file_range(fd, fd, 100000, 0, 300000) == 100000
+    finally:
+        os.close(fd)
+    want = data + data[:100000] + bytes(100000)
+    assert read(sa) == want
+    fi, fo = os.open(a, os.O_RDONLY), os.open(a, os.O_WRONLY)
+    try:
+        done = 0
+        while done < 50000:
+            n = os.copy_file_range(fi, fo, 50000 - done, 1000 + done, 450000 + done)
+            assert n > 0
+            done += n
+    finally:
+        os.close(fi)
+        os.close(fo)
+    want = want[:450000] + data[1000:51000]
+    assert read(sa) == want
+    assert read(a) == want
 
 
 def test_utimens_symlink_itself(m):
