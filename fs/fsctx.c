@@ -150,6 +150,10 @@ fsctx_pick(struct fs_ctx *c)
 int
 fsctx_remote(struct fs_ctx *c, const char *fpath, char **out)
 {
+	if (path_name_too_long(fpath)) {
+		*out = NULL;
+		return -ENAMETOOLONG;
+	}
 	return path_remote(c->root, fpath, out);
 }
 

@@ -59,7 +59,8 @@ int fsctx_setup_idmap(struct fs_ctx *c, char *err, size_t errlen);
 struct fxc *fsctx_meta(struct fs_ctx *c);
 struct fxc *fsctx_pick(struct fs_ctx *c);
 
-/* The remote path of a fuse path (heap). 0 or -ENOMEM. */
+/* The remote path of a fuse path (heap). 0, -ENOMEM, or -ENAMETOOLONG for
+ * a last component past NAME_MAX (path_name_too_long). */
 int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
 
 /* Attributes as the kernel sees them (attr_to_stat with our config). */

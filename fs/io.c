@@ -303,8 +303,10 @@ read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
 		ssize_t r = copy_from_chunk(f, coff, buf + done, off + done,
 					    size - (size_t)done, &stop);
 
+		/* Not a short read: FUSE takes one for the end of the file
+		 * (the kernel shrinks its size), and the program sees EOF. */
 		if (r < 0)
-			return done ? (ssize_t)done : r;
+			return r;
 		done += (uint64_t)r;
 		if (r == 0)
 			break;

@@ -97,6 +97,8 @@ meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	}
 	if (path == NULL)
 		return -EIO;
+	if (path_name_too_long(path))
+		return -ENAMETOOLONG;	/* not ENOENT from a cached listing */
 	if (cache_get_attr(c->cache, path, st))
 		return 0;
 	if ((f = ofile_find(&c->files, path, true)) != NULL) {
@@ -373,6 +375,16 @@ meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 	return setattr_apply(c, path, fi, &a, true, &cur);
 }
 
+/* SFTP v3 times are unsigned 32-bit seconds: a time outside them would be
+ * stored wrapped (2^32 + 5 as 1970), so it is refused instead. */
+static bool
+time_fits(const struct timespec *tv)
+{
+	if (tv->tv_nsec == UTIME_NOW || tv->tv_nsec == UTIME_OMIT)
+		return true;
+	return tv->tv_sec >= 0 && (uint64_t)tv->tv_sec <= UINT32_MAX;
+}
+
 static uint32_t
 pick_time(const struct timespec *tv, uint32_t now, uint32_t cur)
 {
@@ -406,6 +418,8 @@ meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_inf
 	bool fetch = tv && tv[1].tv_nsec == UTIME_OMIT;
 	int r;
 
+	if (tv && (!time_fits(&tv[0]) || !time_fits(&tv[1])))
+		return -EOVERFLOW;
 	/* SFTP v3 sets both times. An omitted mtime must be kept exactly
 	 * (backups compare it): ask the server. An omitted atime (tar, cp -p
 	 * of an archive without atimes) is taken from a fresh cache entry, else

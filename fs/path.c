@@ -2,6 +2,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ path_remote(const char *root, const char *fpath, char **out)
 	else if (asprintf(out, "%.*s%s", (int)rl, root, fpath) < 0)
 		*out = NULL;
 	return *out ? 0 : -ENOMEM;
+}
+
+bool
+path_name_too_long(const char *fpath)
+{
+	return strlen(path_base(fpath)) > NAME_MAX;
 }
 
 int

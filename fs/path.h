@@ -18,6 +18,11 @@
  * ("/", "/a") -> "/a". A trailing slash on root is ignored. */
 int path_remote(const char *root, const char *fpath, char **out);
 
+/* True when the last component of fpath is longer than NAME_MAX (255)
+ * bytes: what every Linux filesystem refuses with ENAMETOOLONG. OpenSSH
+ * would send BAD_MESSAGE for it (EINVAL), which misleads programs. */
+bool path_name_too_long(const char *fpath);
+
 /* The directory part of a fuse path: "/a/b" -> "/a", "/a" -> "/", "/" -> "/". */
 int path_parent(const char *fpath, char **out);
 

@@ -246,6 +246,42 @@ def test_stalled_link_gives_eio(sshd, tmp_mnt, delay_proxy):
         proxy.resume()
 
 
+@pytest.mark.parametrize('cache', ['cache', 'nocache'])
+def test_cut_link_during_sequential_read_is_eio(sshd, tmp_mnt, delay_proxy, cache):
+    """The link is reset (RST) in the middle of a large sequential read: the
+    read must fail with EIO, never end early as if the file ended there (cp
+    and tar would write a silently truncated copy)."""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    src = sshd.remote_dir('smtest')
+    size = 100 << 20
+    with open(os.path.join(src, 'big'), 'wb') as f:
+        f.truncate(size)
+    util.run(['chown', 'smtest', os.path.join(src, 'big')], check=True)
+    opts = KEEPALIVE + (['-o', 'cache=no'] if cache == 'nocache' else [])
+    m = FsMount(sshd, tmp_mnt, src=src, opts=opts)
+    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    with m:
+        fd = os.open(m.m('big'), os.O_RDONLY)
+        total, err = 0, None
+        try:
+            while True:
+                try:
+                    b = os.read(fd, 1 << 20)
+                except OSError as e:
+                    err = e.errno
+                    break
+                if not b:
+                    break
+                total += len(b)
+                if total == 20 << 20:
+                    proxy.cut()
+        finally:
+            os.close(fd)
+        assert err == errno.EIO, 'read ended at %d of %d bytes without an error' % (total, size)
+        assert total < size
+
+
 def test_delay_proxy_works_at_latency(sshd, tmp_mnt, delay_proxy):
     """The whole data path at 20 ms RTT: correct data, and large transfers
     are pipelined (far fewer round trips than requests)."""
