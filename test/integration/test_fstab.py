@@ -167,6 +167,7 @@ def test_sloppy_mount_ignores_unknown_option(sshd, installed_helper, tmp_mnt):
     unmount(tmp_mnt)
 
 
+@util.mount_namespace_marker()
 def test_mount_in_another_namespace(sshd, installed_helper, tmp_mnt):
     # mount -N: the mount exists in that namespace only, and is served there
     d = remote_with_file(sshd)

@@ -219,6 +219,7 @@ def test_called_as_mount_fuse_sshmountfs(helper, mnt):
 
 
 @pytest.mark.require_root
+@util.mount_namespace_marker()
 def test_namespace(helper, mnt, tmp_path):
     # -N PID: the file system runs in that process's mount namespace. The
     # stand-in is an ELF here (a script cannot be exec'd from a

@@ -187,6 +187,22 @@ def wait_pids_gone(pids, timeout):
     return False
 
 
+def fusermount_u(mnt, timeout=MOUNT_TIMEOUT):
+    """fusermount3 -u, retried while the mount is busy: on a shared machine
+    another process (a file indexer, a `find /`) can hold the mount point
+    for a moment; anything longer than the timeout is a real failure."""
+    deadline = time.monotonic() + timeout
+    while True:
+        res = run([FUSERMOUNT, '-u', mnt], timeout=timeout)
+        if res.returncode == 0:
+            return
+        busy = 'Device or resource busy' in res.stderr
+        if not busy or time.monotonic() > deadline:
+            raise AssertionError('command failed (exit %d): %s -u %s\nstderr: %s'
+                                 % (res.returncode, FUSERMOUNT, mnt, res.stderr))
+        time.sleep(0.2)
+
+
 def umount(proc, mnt, timeout=MOUNT_TIMEOUT):
     """Unmount with fusermount3 -u and require a clean daemon exit.
 
@@ -195,7 +211,7 @@ def umount(proc, mnt, timeout=MOUNT_TIMEOUT):
     disappear within timeout.
     """
     pids = fuse_daemon_pids(mnt) if proc is None else []
-    run([FUSERMOUNT, '-u', mnt], timeout=timeout, check=True)
+    fusermount_u(mnt, timeout)
     assert not os.path.ismount(mnt), '%s still mounted after fusermount3 -u' % mnt
     if proc is not None:
         try:
@@ -736,7 +752,57 @@ def fuse_available():
         return 'no fusermount3'
     if os.geteuid() != 0 and not os.stat(FUSERMOUNT).st_mode & 0o4000:
         return 'fusermount3 is not setuid'
+    if os.geteuid() == 0:
+        # present is not usable: a container may list the node but deny it
+        try:
+            os.close(os.open('/dev/fuse', os.O_RDWR | os.O_CLOEXEC))
+        except OSError as e:
+            return 'cannot open /dev/fuse: %s' % e.strerror
     return None
+
+
+def mount_namespace_available():
+    """None when `unshare --mount` can make a private mount namespace here,
+    else why not (a container without CAP_SYS_ADMIN in its user namespace)."""
+    res = run(['unshare', '--mount', '--propagation', 'private', 'true'], timeout=30)
+    if res.returncode != 0:
+        return 'cannot make a mount namespace: unshare --mount: %s' % (
+            res.stderr.strip() or 'exit status %d' % res.returncode)
+    return None
+
+
+def mount_namespace_marker():
+    """A skipif marker for tests that need mount namespaces (probed as root)."""
+    why = mount_namespace_available() if os.geteuid() == 0 else None
+    return pytest.mark.skipif(why is not None, reason=why or '')
+
+
+def _kernel_has_fs(name):
+    try:
+        with open('/proc/filesystems') as f:
+            return any(line.split()[-1:] == [name] for line in f)
+    except OSError:
+        return False
+
+
+def autofs_available():
+    """None when this kernel can serve automount, else the reason it cannot.
+
+    Decided by probing the kernel (as automount itself needs it): autofs in
+    /proc/filesystems, or loaded now by modprobe autofs4."""
+    if _kernel_has_fs('autofs'):
+        return None
+    modprobe = shutil.which('modprobe') or '/sbin/modprobe'
+    if not os.path.exists(modprobe):
+        tried = 'modprobe is not installed (package kmod)'
+    else:
+        r = subprocess.run([modprobe, 'autofs4'], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=60)
+        if r.returncode == 0 and _kernel_has_fs('autofs'):
+            return None
+        tried = 'modprobe autofs4 failed: %s' % (r.stdout.strip() or 'exit status %d' % r.returncode)
+    return 'this kernel has no autofs (no autofs in /proc/filesystems) and ' + tried
 
 
 # --------------------------------------------------------------------------
