@@ -104,6 +104,9 @@ struct opts {
 	double cache_dir_timeout;
 	double cache_link_timeout;
 	unsigned cache_max_size;	/* cache_max_size=, dcache_max_size=; 0 = fs default */
+	bool exclusive;			/* -o exclusive: the user promises no other writer,
+					 * so the caches may answer speculatively (see
+					 * fs/cache.h and fs/prefetch.h) */
 	int max_conns;			/* SSH connections (default 1) */
 	int channels;			/* SFTP channels per connection (default 4) */
 	bool kernel_cache, auto_cache, direct_io, ro;

@@ -463,6 +463,7 @@ static const struct optdesc opt_table[] = {
 	SECS("dcache_link_timeout", cache_link_timeout),
 	UINT("cache_max_size", cache_max_size, 0, UINT_MAX),
 	UINT("dcache_max_size", cache_max_size, 0, UINT_MAX),
+	SET("exclusive", exclusive, true),
 	/* process */
 	FN("debug", h_debug, V_NONE),
 	FN("sshfs_debug", h_debug, V_NONE),
@@ -1013,6 +1014,12 @@ static const char help_fs[] =
 "  -o cache_dir_timeout=SECS    directory listings\n"
 "  -o cache_link_timeout=SECS   symlink targets\n"
 "  -o cache_max_size=N    entries\n"
+"  -o exclusive           promise that nothing else changes the tree while it is\n"
+"                         mounted: directory read-ahead for walks, background\n"
+"                         listing loads and negative lookups in directories made\n"
+"                         here; changes by others may then stay unseen for up to\n"
+"                         cache_dir_timeout / cache_stat_timeout (off by default:\n"
+"                         never staler than sshfs)\n"
 "\n"
 "Checks before mounting:\n"
 "  -o full_check          every check (login, cipher, commands, hard links, ...)\n"

@@ -204,11 +204,11 @@ meta_mkdir(const char *path, mode_t mode)
 	if (r == 0)
 		r = batch_status(&b, 0);
 	if (r == 0) {
-		cache_created(c->cache, path, S_IFDIR, true);
+		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
 		if (batch_attrs(&b, 1, &got) == 0 && fsctx_stat(c, &got, &st) == 0)
 			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
 	} else if (r != -EIO && (r = rfs_mkdir(fx, rp, mode & 07777)) == 0) {
-		cache_created(c->cache, path, S_IFDIR, true);
+		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
 	}
 	batch_free(&b);
 	free(rp);

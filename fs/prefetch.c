@@ -105,7 +105,10 @@ prefetch_start(struct prefetch *p, struct fs_ctx *c, prefetch_load_fn *load)
 	p->c = c;
 	p->load = load;
 	p->started = true;
-	if (!c->o->cache || c->o->cache_dir_timeout <= 0)
+	/* A listing or attributes loaded before any program asked may be
+	 * staler than what sshfs would show: only with the user's promise
+	 * that nothing else changes the tree. */
+	if (!c->o->exclusive || !c->o->cache || c->o->cache_dir_timeout <= 0)
 		return 0;
 	for (i = 0; i < PREFETCH_WORKERS && r == 0; i++)
 		if ((r = bgthread_start(&p->th[i], worker, p)) == 0)

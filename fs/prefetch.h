@@ -18,6 +18,12 @@
  * its listing (with every entry's attributes) is loaded in the background,
  * and the following lookups are answered from the cache.
  *
+ * Only with -o exclusive: a listing or attributes loaded before a program
+ * asked are served later, so a change another client makes in between
+ * stays unseen until the cache times out, where sshfs would show it. Without
+ * the user's promise that nothing else changes the tree, no worker starts
+ * and both notes do nothing.
+ *
  * Bounded: PREFETCH_QUEUE paths waiting (more are dropped), PREFETCH_WORKERS
  * loads at a time. Thread: prefetch_note() from libfuse workers;
  * start/stop from main().

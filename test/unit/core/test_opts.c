@@ -247,6 +247,7 @@ static const struct ok_case ok_cases[] = {
 	B("contain_symlinks,no_contain_symlinks", contain_symlinks, false),
 	B("no_contain_symlinks", contain_symlinks_set, true),
 	B("disable_hardlink", disable_hardlink, true),
+	B("exclusive", exclusive, true),
 	B("kernel_cache", kernel_cache, true),
 	B("auto_cache", auto_cache, true),
 	B("auto_cache,noauto_cache", auto_cache, false),
