@@ -128,10 +128,10 @@ note(struct cache *c, const char *path, unsigned kind)
 
 /* Whether a reply about 'path' obtained at generation 'gen' has been made
  * stale by one of our changes since: a change of the path itself, of a
- * directory above it (removed, renamed), or, for a listing ('listing'),
- * of a name in it. Caller holds c->mu. */
+ * directory above it (removed, renamed), or of a name in it (which changes
+ * its listing and its mtime/ctime). Caller holds c->mu. */
 static bool
-stale(const struct cache *c, const char *path, uint64_t gen, bool listing)
+stale(const struct cache *c, const char *path, uint64_t gen)
 {
 	unsigned i;
 
@@ -146,7 +146,7 @@ stale(const struct cache *c, const char *path, uint64_t gen, bool listing)
 			return true;
 		if ((v->kind & INV_TREE) && path_is_under(path, v->path))
 			return true;
-		if (listing && (v->kind & INV_NAME) && is_child(v->path, path))
+		if ((v->kind & INV_NAME) && is_child(v->path, path))
 			return true;
 	}
 	return false;
@@ -374,7 +374,7 @@ cache_put_attr(struct cache *c, const char *path, const struct stat *st, uint64_
 	if (!c->cfg.enabled || c->cfg.stat_timeout <= 0)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (!stale(c, path, gen, false) && (e = get(c, path)) != NULL) {
+	if (!stale(c, path, gen) && (e = get(c, path)) != NULL) {
 		e->st = *st;
 		e->has_attr = true;
 		e->attr_exp = now(c) + c->cfg.stat_timeout;
@@ -530,7 +530,7 @@ cache_put_dir(struct cache *c, const char *dir, const struct cache_dirent *ents,
 	if ((l = listing_copy(ents, n)) == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (!stale(c, dir, gen, true) && (e = get(c, dir)) != NULL) {
+	if (!stale(c, dir, gen) && (e = get(c, dir)) != NULL) {
 		set_listing(c, e, l);
 		l = NULL;
 	}
@@ -566,7 +566,7 @@ cache_put_link(struct cache *c, const char *path, const char *target, uint64_t g
 	if ((t = strdup(target)) == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	if (!stale(c, path, gen, false) && (e = get(c, path)) != NULL) {
+	if (!stale(c, path, gen) && (e = get(c, path)) != NULL) {
 		free(e->link);
 		e->link = t;
 		e->link_exp = now(c) + c->cfg.link_timeout;
@@ -596,7 +596,7 @@ cache_replace_attr(struct cache *c, const char *path, const struct stat *st,
 	struct centry *e;
 
 	pthread_mutex_lock(&c->mu);
-	ok = ok && !stale(c, path, gen, false);
+	ok = ok && !stale(c, path, gen);
 	note(c, path, INV_ATTR);
 	if (ok && (e = get(c, path)) != NULL) {
 		e->st = *st;
@@ -686,6 +686,25 @@ fail:
 	pe->dir = NULL;
 }
 
+/* A name in path's parent was added or removed by us: the server changed
+ * the parent's mtime and ctime, so its cached attributes go. */
+static void
+parent_attr_drop(struct cache *c, const char *path)
+{
+	struct centry *e;
+	char *parent;
+
+	if (strcmp(path, "/") == 0)
+		return;
+	if (path_parent(path, &parent) < 0) {
+		clear_all(c, true);	/* cannot tell which: nothing stale */
+		return;
+	}
+	if ((e = find(c, parent)) != NULL)
+		e->has_attr = false;
+	free(parent);
+}
+
 static void
 listing_remove(struct cache *c, const char *path)
 {
@@ -708,6 +727,7 @@ cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir)
 	pthread_mutex_lock(&c->mu);
 	note(c, path, INV_NAME);
 	drop_one(c, path);
+	parent_attr_drop(c, path);
 	listing_add(c, path, type);
 	if (is_new_dir && c->cfg.enabled && c->cfg.dir_timeout > 0 &&
 	    (e = get(c, path)) != NULL) {
@@ -727,6 +747,7 @@ cache_removed(struct cache *c, const char *path)
 	pthread_mutex_lock(&c->mu);
 	note(c, path, INV_NAME | INV_TREE);
 	drop_tree(c, path);
+	parent_attr_drop(c, path);
 	listing_remove(c, path);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -739,6 +760,8 @@ cache_renamed(struct cache *c, const char *from, const char *to, mode_t type)
 	note(c, to, INV_NAME | INV_TREE);
 	drop_tree(c, from);
 	drop_tree(c, to);
+	parent_attr_drop(c, from);
+	parent_attr_drop(c, to);
 	listing_remove(c, from);
 	listing_add(c, to, type);
 	pthread_mutex_unlock(&c->mu);
@@ -752,6 +775,7 @@ cache_invalidate_tree(struct cache *c, const char *path)
 	pthread_mutex_lock(&c->mu);
 	note(c, path, INV_NAME | INV_TREE);
 	drop_tree(c, path);
+	parent_attr_drop(c, path);
 	(void)parent_listing(c, path, &pe);
 	if (pe != NULL) {
 		listing_free(pe->dir);

@@ -3,23 +3,33 @@
  * kernel may keep a file's pages across opens.
  *
  * Each kind has its own timeout (cache_stat_timeout, cache_dir_timeout,
- * cache_link_timeout). Our own operations keep the caches truthful by
- * invalidating (or, where the outcome is certain, updating) what they touch;
+ * cache_link_timeout). The rule every entry obeys is sshfs 3.7's: a
+ * listing is served only when a program's readdir fetched it within
+ * cache_dir_timeout; attributes only when a program's request (or a
+ * listing a program asked for) fetched them within cache_stat_timeout; a
+ * name is missing only when the server said so for this request. So
+ * whoever puts an entry must be answering a program (speculative loads
+ * run only with -o exclusive, see prefetch.h). Our own operations keep the
+ * caches truthful by invalidating (or, where the outcome is certain,
+ * updating) everything they touch, the parent directory's attributes
+ * included (its mtime and ctime change with every name added or removed);
  * changes made on the server by others show once the timeout has passed.
  *
  * Races: a reply that left the server before one of our own changes must
  * not be cached after it. Callers take cache_gen() before sending a request
  * and pass it to the put functions; a put is dropped when one of our
  * changes since then concerns it: the path itself, a directory above it
- * (removed or renamed), or for a listing a name in it. The last
- * CACHE_INVAL_RING changes are remembered; a put older than those is
+ * (removed or renamed), or a name in it (its listing and its times). The
+ * last CACHE_INVAL_RING changes are remembered; a put older than those is
  * dropped whatever it is (conservative, never stale).
  *
- * A directory we created ourselves (mkdir) starts with an empty listing that
- * our own operations keep up to date: while it is fresh, a name missing from
- * it does not exist (cache_lookup_negative), which saves a round trip per
- * lookup of a new name (tar, cp -r into a fresh directory). Listings read
- * from the server never answer negatively: a file created there is found by
+ * With -o exclusive only, a directory we created ourselves (mkdir) starts
+ * with an empty listing that our own operations keep up to date: while it
+ * is fresh, a name missing from it does not exist (cache_lookup_negative),
+ * which saves a round trip per lookup of a new name (tar, cp -r into a
+ * fresh directory). Without the promise another client may fill the
+ * directory at once, and sshfs would show its names. Listings read from
+ * the server never answer negatively: a file created there is found by
  * name at once, as with sshfs (only listings wait for the timeout).
  *
  * Thread: every function may be called from any thread (one mutex).
@@ -104,20 +114,23 @@ void cache_replace_attr(struct cache *c, const char *path, const struct stat *st
 			uint64_t gen);
 
 /* 'path' was created with file type 'type' (create, mkdir, symlink, link):
- * drop its entry, add the name to a fresh parent listing (dropping the
- * listing if that fails). A new directory gets an empty fresh listing when
- * 'is_new_dir' (mkdir: we know it is empty). */
+ * drop its entry and the parent's attributes, add the name to a fresh
+ * parent listing (dropping the listing if that fails). A new directory
+ * gets an empty fresh listing when 'is_new_dir' (mkdir under -o exclusive:
+ * we know it is empty and nobody else fills it). */
 void cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir);
 
 /* 'path' and everything under it are gone (unlink, rmdir): drop them and
- * remove the name from the parent listing. */
+ * the parent's attributes, and remove the name from the parent listing. */
 void cache_removed(struct cache *c, const char *path);
 
-/* 'from' became 'to' (rename): drop both subtrees, both parents' listings
- * are updated (removed from one, added to the other with 'type'). */
+/* 'from' became 'to' (rename): drop both subtrees and both parents'
+ * attributes; both parents' listings are updated (removed from one, added
+ * to the other with 'type'). */
 void cache_renamed(struct cache *c, const char *from, const char *to, mode_t type);
 
-/* Drops everything under 'path' (including itself) and the parent's listing. */
+/* Drops everything under 'path' (including itself) and the parent's
+ * listing and attributes. */
 void cache_invalidate_tree(struct cache *c, const char *path);
 
 /* ---- content stamps (keep the kernel's page cache across opens) ---- */

@@ -245,6 +245,41 @@ test_created_removed(void)
 	cache_free(c);
 }
 
+/* A name added or removed by us changes the parent's mtime and ctime:
+ * its attributes go, and a reply about them in flight is not cached. */
+static void
+test_parent_times(void)
+{
+	struct cache *c = mk(true, 0);
+	struct stat dir = st_of(S_IFDIR | 0755, 4096, 5), got;
+	uint64_t g;
+
+	cache_put_attr(c, "/d", &dir, cache_gen(c));
+	cache_put_attr(c, "/", &dir, cache_gen(c));
+	cache_created(c, "/d/f", S_IFREG, false);
+	TAP_CHECK(!cache_get_attr(c, "/d", &got));
+	TAP_CHECK(cache_get_attr(c, "/", &got));	/* the grandparent did not change */
+	cache_put_attr(c, "/d", &dir, cache_gen(c));
+	cache_removed(c, "/d/f");
+	TAP_CHECK(!cache_get_attr(c, "/d", &got));
+	cache_put_attr(c, "/d", &dir, cache_gen(c));
+	cache_put_attr(c, "/e", &dir, cache_gen(c));
+	cache_renamed(c, "/d/g", "/e/g", S_IFREG);
+	TAP_CHECK(!cache_get_attr(c, "/d", &got));
+	TAP_CHECK(!cache_get_attr(c, "/e", &got));
+	cache_created(c, "/top", S_IFDIR, false);
+	TAP_CHECK(!cache_get_attr(c, "/", &got));
+	g = cache_gen(c);				/* a getattr of /d leaves */
+	cache_created(c, "/d/h", S_IFREG, false);	/* then we add a name */
+	cache_put_attr(c, "/d", &dir, g);		/* its old answer arrives */
+	TAP_CHECK(!cache_get_attr(c, "/d", &got));
+	g = cache_gen(c);
+	cache_created(c, "/d/h/deep", S_IFREG, false);	/* not a name of /d */
+	cache_put_attr(c, "/d", &dir, g);
+	TAP_CHECK(cache_get_attr(c, "/d", &got));
+	cache_free(c);
+}
+
 static void
 test_renamed(void)
 {
@@ -402,6 +437,7 @@ main(void)
 	test_replace();
 	test_stale_rules();
 	test_dir_and_negative();
+	test_parent_times();
 	test_created_removed();
 	test_renamed();
 	test_links();
