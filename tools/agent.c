@@ -65,10 +65,10 @@ io_all(int fd, void *buf, size_t len, bool out, long deadline)
 		n = out ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n == 0 || (n < 0 && (errno == EPIPE || errno == ECONNRESET)))
+			return -EPROTO;	/* the agent hung up mid-message */
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			return -EPROTO;	/* closed mid-message */
 		p += n;
 		len -= (size_t)n;
 	}

@@ -66,9 +66,15 @@ fake_agent(const void *reply, size_t len, int delay_ms)
 	if (pid == 0) {
 		uint8_t buf[4096];
 		int c = accept(ls, NULL, NULL);
-		ssize_t n = c >= 0 ? read(c, buf, sizeof(buf)) : -1;
+		size_t got = 0;
+		ssize_t n;
 
-		(void)n;
+		/* the whole request (length, then body: two sends), or the
+		 * client's second send races our exit and fails with EPIPE */
+		while (c >= 0 && got < sizeof(buf) &&
+		       (got < 4 || got < 4 + wire_peek_u32(buf)) &&
+		       (n = read(c, buf + got, sizeof(buf) - got)) > 0)
+			got += (size_t)n;
 		if (delay_ms)
 			usleep((useconds_t)delay_ms * 1000);
 		if (c >= 0 && len && write(c, reply, len) < 0)
