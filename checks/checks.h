@@ -24,7 +24,6 @@
 
 struct sshc;
 struct fxc;
-struct fxc_config;
 
 enum chk_id {
 	CHK_REACHABLE = 0,	/* TCP connect with retries, SSH banner read */
@@ -65,11 +64,6 @@ struct chk_session {
 				 * nocache, sftp_server=PATH; heap), NULL for the
 				 * "sftp" subsystem: reuse it for more connections */
 };
-
-/* The engine settings chk_run() starts fxc with (keepalive from
- * ServerAliveInterval/CountMax, max_read/max_write), for more connections
- * of the same mount. */
-void chk_engine_config(const struct opts *o, struct fxc_config *cfg);
 
 /* Stable names for output: "reachable", "known-host", "login", "cipher",
  * "commands", "hardlink", "folder". */

@@ -136,11 +136,11 @@ look_at(struct fxc *c, const char *root, bool need_write, struct look *lk)
 {
 	struct chk_batch b;
 	struct fxp_attr none = { 0 };
-	char id[CHK_RANDID_SIZE + 4], path[4096];
+	char id[RANDID_SIZE + 4], path[4096];
 	int r;
 
 	memset(lk, 0, sizeof(*lk));
-	if (chk_random_id(id, sizeof(id), 8, NULL) < 0)
+	if (randid_make(id, sizeof(id), 8, NULL) < 0)
 		return -EIO;
 	snprintf(lk->probe, sizeof(lk->probe), ".sshmountfs-probe-%s", id);
 	chk_batch_init(&b);

@@ -28,7 +28,7 @@ chk_link_reason_name(int reason)
 
 struct lt {
 	struct fxc *c;
-	char id[CHK_RANDID_SIZE + 1];
+	char id[RANDID_SIZE + 1];
 	char dir[4096], a[4200], b[4200];
 	char note[200];		/* what the shell said, for the pass message */
 };
@@ -85,7 +85,7 @@ shell_view(struct sshc *s, struct lt *t)
 	int status = -1, r = -1;
 
 	memset(&e, 0, sizeof(e));
-	if (chk_shell_quote(t->a, &qa) == 0 && chk_shell_quote(t->b, &qb) == 0 &&
+	if (server_cmd_shell_quote(t->a, &qa) == 0 && server_cmd_shell_quote(t->b, &qb) == 0 &&
 	    asprintf(&cmd, "stat -c %%h:%%i -- %s %s", qa, qb) > 0 &&
 	    sshc_exec(s, cmd, NULL, &out, &status, &e) == 0 && status == 0)
 		r = chk_stat_same_inode(out);
@@ -179,7 +179,7 @@ chk_hardlink(struct fxc *c, const char *root, struct sshc *shell, struct chk_res
 	chk_res_begin(res, CHK_HARDLINK);
 	memset(&t, 0, sizeof(t));
 	t.c = c;
-	if (chk_random_id(t.id, sizeof(t.id), CHK_RANDID_SIZE, NULL) < 0) {
+	if (randid_make(t.id, sizeof(t.id), RANDID_SIZE, NULL) < 0) {
 		chk_res_fail(res, CHK_LINK_SETUP, link_names[CHK_LINK_SETUP], NULL,
 			     "no random numbers (libsodium)");
 		return -1;

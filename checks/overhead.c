@@ -2,7 +2,7 @@
  *
  *   chk-overhead [user@]host:[path] [-p PORT] [-o OPT,...] [-n ROUNDS]
  *
- * Alternates, ROUNDS times: (a) a plain sshc_open + fxc_start + STAT of the
+ * Alternates, ROUNDS times: (a) a plain session_open + STAT of the
  * root, as a mount without checks would do; (b) chk_run(CHK_PLAN_LIGHT),
  * which leaves the same started session. Prints the median of each and the
  * difference. Run it through test/tools/delayproxy.py to turn the
@@ -20,28 +20,17 @@
 #include "result.h"
 #include "util.h"
 #include "rfs.h"
-#include "sshc.h"
+#include "session.h"
 
 static int
 plain(const struct opts *o)
 {
-	struct fxc_transport *t = NULL;
-	struct fxc_config cfg = { 0 };
-	struct sshc_error e;
-	struct sshc *s = NULL;
 	struct fxc *c = NULL;
 	struct fxp_attr a;
 	char err[256], *home = NULL, *root = NULL;
 	int r;
 
-	memset(&e, 0, sizeof(e));
-	r = sshc_open(o, &s, &e);
-	if (r == 0)
-		r = fxc_transport_ssh(s, o->channels, NULL, &t, err, sizeof(err));
-	else
-		sshc_free(s);
-	if (r == 0)
-		r = fxc_start(t, &cfg, &c, err, sizeof(err));
+	r = session_open(o, NULL, &c, err, sizeof(err));
 	if (r == 0 && chk_root_needs_home(o->path))
 		r = rfs_home(c, &home);
 	if (r == 0)

@@ -33,6 +33,7 @@
 #include "script.h"
 #include "server_cmd.h"
 #include "sshargv.h"
+#include "session.h"
 #include "sshc.h"
 #include "fxc.h"
 #include "rfs.h"
@@ -53,18 +54,6 @@ struct run {
 	int probe_fd;		/* the reachability probe's socket, for sshc */
 	char who[256];
 };
-
-void
-chk_engine_config(const struct opts *o, struct fxc_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	if (o->server_alive_interval > 0)
-		cfg->keepalive_ms = (unsigned)o->server_alive_interval * 1000u;
-	if (o->server_alive_count_max > 0)
-		cfg->keepalive_count_max = (unsigned)o->server_alive_count_max;
-	cfg->max_read = o->max_read;
-	cfg->max_write = o->max_write;
-}
 
 /* The result of check id, started now (chk_res_begin). */
 static struct chk_result *
@@ -149,15 +138,11 @@ start_fail(struct run *x, const char *how, const char *err)
 	return -1;
 }
 
-/* Takes t (fxc_start owns it on success and failure). */
+/* After a session_start_*(): the engine is up, or why not. */
 static int
-start(struct run *x, struct fxc_transport *t, const char *how)
+started(struct run *x, int r, const char *how, const char *err)
 {
-	struct fxc_config cfg;
-	char err[512] = "";
-
-	chk_engine_config(x->o, &cfg);
-	if (fxc_start(t, &cfg, &x->fxc, err, sizeof(err)) < 0)
+	if (r < 0)
 		return start_fail(x, how, err);
 	return step_sftp_checks(x);
 }
@@ -188,25 +173,23 @@ bad_option(struct run *x, const char *fmt, const char *arg)
 static int
 run_command(struct run *x)
 {
-	struct fxc_transport *t = NULL;
-	struct chk_argv av = { 0 };
+	struct sshargv av = { 0 };
 	char err[512] = "";
 	int r;
 
 	skip_ssh_checks(x, "ssh_command=: the command makes the connection", true);
-	if (chk_server_needs_probe(x->o))
+	if (server_cmd_needs_probe(x->o))
 		return bad_option(x, "%s with ssh_command= needs sftp_server=PATH "
 				  "(the remote cannot be probed for the server)", "nice/ionice/nocache");
-	r = chk_server_cmd(x->o, NULL, &x->server_cmd);
+	/* the words are judged here, as a bad option, before anything runs */
+	r = server_cmd_build(x->o, NULL, &x->server_cmd);
 	if (r == 0)
-		r = chk_ssh_command_argv(x->o, chk_server_subsystem(x->o), x->server_cmd, &av);
+		r = sshargv_for_command(x->o, server_cmd_subsystem(x->o), x->server_cmd, &av);
+	sshargv_free(&av);
 	if (r < 0)
 		return bad_option(x, "ssh_command=%s cannot be split into words", x->o->ssh_command);
-	r = fxc_transport_cmd(av.v, &t, err, sizeof(err));
-	chk_argv_free(&av);
-	if (r < 0)
-		return start_fail(x, "ssh_command=", err);
-	return start(x, t, "ssh_command=");
+	r = session_start_command(x->o, x->server_cmd, &x->fxc, err, sizeof(err));
+	return started(x, r, "ssh_command=", err);
 }
 
 static int
@@ -217,17 +200,14 @@ run_direct(struct run *x)
 		.timeout_ms = x->o->reach_timeout_ms, .pause_ms = x->o->reach_pause_ms,
 		.want_banner = false, .keep_fd = true, .what = "sftp server",
 	};
-	struct fxc_transport *t = NULL;
-	int fd = -1;
+	char err[512] = "";
+	int fd = -1, r;
 
 	skip_ssh_checks(x, "directport=: plain TCP, no SSH", false);
 	if (chk_reachable(&rc, &x->res[CHK_REACHABLE], &fd) < 0)
 		return -1;
-	if (fxc_transport_fds(fd, fd, 0, &t) < 0) {
-		close(fd);
-		return start_fail(x, "directport=", "out of memory");
-	}
-	return start(x, t, "directport=");
+	r = session_start_fd(x->o, fd, &x->fxc, err, sizeof(err));
+	return started(x, r, "directport=", err);
 }
 
 /* ---- SSH ---- */
@@ -327,7 +307,7 @@ set_who(struct run *x)
 static int
 step_commands(struct run *x)
 {
-	bool need = chk_server_needs_probe(x->o);
+	bool need = server_cmd_needs_probe(x->o);
 	bool user = x->full && !x->o->check_commands_off;
 	const struct chk_probe_item *srv;
 	struct chk_probe p;
@@ -352,7 +332,7 @@ step_commands(struct run *x)
 static int
 step_server_cmd(struct run *x)
 {
-	const char *sub = chk_server_subsystem(x->o);
+	const char *sub = server_cmd_subsystem(x->o);
 
 	if (sub && strcmp(sub, "sftp") != 0) {
 		chk_res_fail(begin(x, CHK_FOLDER), CHK_FOLDER_NO_SFTP,
@@ -361,7 +341,7 @@ step_server_cmd(struct run *x)
 			     "sftp_server=%s: only the \"sftp\" subsystem is supported", sub);
 		return -1;
 	}
-	if (chk_server_cmd(x->o, x->found_server, &x->server_cmd) < 0)
+	if (server_cmd_build(x->o, x->found_server, &x->server_cmd) < 0)
 		return bad_option(x, "%s: the remote SFTP server was not found", "nice/ionice/nocache");
 	return 0;
 }
@@ -386,9 +366,10 @@ step_second_conn(struct run *x)
 static int
 run_ssh(struct run *x)
 {
-	struct fxc_transport *t = NULL;
+	const char *how;
 	struct sshc_error e;
 	char err[512] = "";
+	int r;
 
 	memset(&e, 0, sizeof(e));
 	if (sshc_new(x->o, &x->conn, &e) < 0)
@@ -406,14 +387,13 @@ run_ssh(struct run *x)
 	if (step_commands(x) < 0 || step_server_cmd(x) < 0)
 		return -1;
 	step_second_conn(x);
-	if (fxc_transport_ssh(x->conn, x->o->channels > 0 ? x->o->channels : 4,
-			      x->server_cmd, &t, err, sizeof(err)) < 0) {
-		x->conn = NULL;
-		return start_fail(x, x->server_cmd ? x->server_cmd : "subsystem sftp", err);
-	}
-	x->engine = x->conn;
+	how = x->server_cmd ? x->server_cmd : "subsystem sftp";
+	x->engine = x->conn;	/* the session takes it, success or not */
 	x->conn = NULL;
-	return start(x, t, x->server_cmd ? x->server_cmd : "subsystem sftp");
+	r = session_start_ssh(x->o, x->engine, x->server_cmd, &x->fxc, err, sizeof(err));
+	if (r < 0)
+		x->engine = NULL;
+	return started(x, r, how, err);
 }
 
 /* ---- the contract ---- */

@@ -83,13 +83,13 @@ add_server(const struct opts *o, struct chk_probe *p)
 {
 	char path[256];
 
-	if (chk_server_is_path(o->sftp_server)) {
+	if (server_cmd_is_path(o->sftp_server)) {
 		if (first_word(o->sftp_server, path, sizeof(path)) < 0)
 			return -EINVAL;
 		return chk_probe_add(p, CHK_PROBE_EXEC, path, NULL, "sftp_server=", true);
 	}
 	return chk_probe_add(p, CHK_PROBE_SERVER, "sftp-server", NULL,
-			     "the SFTP server", chk_server_needs_probe(o));
+			     "the SFTP server", server_cmd_needs_probe(o));
 }
 
 static int
@@ -140,7 +140,7 @@ static int
 put_item(FILE *f, size_t i, const struct chk_probe_item *it)
 {
 	char *q = NULL;
-	int r = chk_shell_quote(it->name, &q);
+	int r = server_cmd_shell_quote(it->name, &q);
 
 	if (r < 0)
 		return r;

@@ -7,12 +7,12 @@
 #include "randid.h"
 
 int
-chk_random_id(char *buf, size_t buflen, size_t size, const char *chars)
+randid_make(char *buf, size_t buflen, size_t size, const char *chars)
 {
 	size_t nchars;
 
 	if (!chars)
-		chars = CHK_RANDID_CHARS;
+		chars = RANDID_CHARS;
 	nchars = strlen(chars);
 	if (nchars == 0 || nchars > 256 || buflen <= size)
 		return -EINVAL;

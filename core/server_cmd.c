@@ -7,27 +7,27 @@
 #include "server_cmd.h"
 
 bool
-chk_server_is_path(const char *sftp_server)
+server_cmd_is_path(const char *sftp_server)
 {
 	return sftp_server && strchr(sftp_server, '/');
 }
 
 bool
-chk_server_has_prefix(const struct opts *o)
+server_cmd_has_prefix(const struct opts *o)
 {
 	return o->nice || o->ionice || o->nocache;
 }
 
 bool
-chk_server_needs_probe(const struct opts *o)
+server_cmd_needs_probe(const struct opts *o)
 {
-	return chk_server_has_prefix(o) && !chk_server_is_path(o->sftp_server);
+	return server_cmd_has_prefix(o) && !server_cmd_is_path(o->sftp_server);
 }
 
 const char *
-chk_server_subsystem(const struct opts *o)
+server_cmd_subsystem(const struct opts *o)
 {
-	if (chk_server_is_path(o->sftp_server) || chk_server_has_prefix(o))
+	if (server_cmd_is_path(o->sftp_server) || server_cmd_has_prefix(o))
 		return NULL;
 	if (o->sftp_server && o->sftp_server[0])
 		return o->sftp_server;
@@ -35,7 +35,7 @@ chk_server_subsystem(const struct opts *o)
 }
 
 int
-chk_server_prefix(const struct opts *o, char *buf, size_t len)
+server_cmd_prefix(const struct opts *o, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s%s%s",
 			 o->nice ? "nice -n 19 " : "",
@@ -55,7 +55,7 @@ shell_safe(char c)
 }
 
 int
-chk_shell_quote(const char *s, char **out)
+server_cmd_shell_quote(const char *s, char **out)
 {
 	size_t n = 0, i;
 	bool plain = s[0] != '\0';
@@ -89,7 +89,7 @@ chk_shell_quote(const char *s, char **out)
 }
 
 int
-chk_server_cmd(const struct opts *o, const char *found, char **out)
+server_cmd_build(const struct opts *o, const char *found, char **out)
 {
 	char prefix[64], *quoted = NULL;
 	const char *server;
@@ -97,17 +97,17 @@ chk_server_cmd(const struct opts *o, const char *found, char **out)
 	int r;
 
 	*out = NULL;
-	if (chk_server_subsystem(o))
+	if (server_cmd_subsystem(o))
 		return 0;
-	r = chk_server_prefix(o, prefix, sizeof(prefix));
+	r = server_cmd_prefix(o, prefix, sizeof(prefix));
 	if (r < 0)
 		return r;
-	if (chk_server_is_path(o->sftp_server)) {
+	if (server_cmd_is_path(o->sftp_server)) {
 		server = o->sftp_server;
 	} else {
 		if (!found || !found[0])
 			return -ENOENT;
-		r = chk_shell_quote(found, &quoted);
+		r = server_cmd_shell_quote(found, &quoted);
 		if (r < 0)
 			return r;
 		server = quoted;

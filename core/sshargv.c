@@ -9,7 +9,7 @@
 #include "sshargv.h"
 
 int
-chk_argv_add(struct chk_argv *a, const char *s)
+sshargv_add(struct sshargv *a, const char *s)
 {
 	char **v = realloc(a->v, (a->n + 2) * sizeof(*v));
 
@@ -26,7 +26,7 @@ chk_argv_add(struct chk_argv *a, const char *s)
 }
 
 void
-chk_argv_free(struct chk_argv *a)
+sshargv_free(struct sshargv *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i]);
@@ -36,7 +36,7 @@ chk_argv_free(struct chk_argv *a)
 }
 
 int
-chk_split_words(const char *s, struct chk_argv *a)
+sshargv_split(const char *s, struct sshargv *a)
 {
 	size_t len = strlen(s), w = 0;
 	char *word = malloc(len + 1);
@@ -50,7 +50,7 @@ chk_split_words(const char *s, struct chk_argv *a)
 		if (s[i] == ' ' || s[i] == '\0') {
 			if (in_word) {
 				word[w] = '\0';
-				r = chk_argv_add(a, word);
+				r = sshargv_add(a, word);
 			}
 			in_word = false;
 			w = 0;
@@ -73,11 +73,11 @@ chk_split_words(const char *s, struct chk_argv *a)
 }
 
 static int
-addf(struct chk_argv *a, const char *fmt, ...)
+addf(struct sshargv *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static int
-addf(struct chk_argv *a, const char *fmt, ...)
+addf(struct sshargv *a, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -88,7 +88,7 @@ addf(struct chk_argv *a, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	r = chk_argv_add(a, s);
+	r = sshargv_add(a, s);
 	free(s);
 	return r;
 }
@@ -108,14 +108,14 @@ hostkey_word(enum opts_hostkey_policy p)
 
 /* The mount's ssh options, as ssh itself spells them. */
 static int
-add_ssh_options(const struct opts *o, struct chk_argv *a)
+add_ssh_options(const struct opts *o, struct sshargv *a)
 {
 	int r = 0;
 
 	if (o->port > 0)
 		r = r ?: addf(a, "-oPort=%d", o->port);
 	if (o->compression)
-		r = r ?: chk_argv_add(a, "-oCompression=yes");
+		r = r ?: sshargv_add(a, "-oCompression=yes");
 	if (o->ssh_config)
 		r = r ?: addf(a, "-F%s", o->ssh_config);
 	for (size_t i = 0; i < o->identity_files.n; i++)
@@ -137,40 +137,40 @@ add_ssh_options(const struct opts *o, struct chk_argv *a)
 	if (o->proxy_jump)
 		r = r ?: addf(a, "-oProxyJump=%s", o->proxy_jump);
 	if (o->batch_mode)
-		r = r ?: chk_argv_add(a, "-oBatchMode=yes");
+		r = r ?: sshargv_add(a, "-oBatchMode=yes");
 	for (size_t i = 0; i < o->ssh_passthrough.n; i++)
 		r = r ?: addf(a, "-o%s", o->ssh_passthrough.v[i]);
 	return r;
 }
 
 int
-chk_ssh_command_argv(const struct opts *o, const char *subsystem,
-		     const char *server_cmd, struct chk_argv *a)
+sshargv_for_command(const struct opts *o, const char *subsystem,
+		     const char *server_cmd, struct sshargv *a)
 {
 	int r;
 
 	if (!o->ssh_command || !o->host)
 		return -EINVAL;
-	r = chk_split_words(o->ssh_command, a);
+	r = sshargv_split(o->ssh_command, a);
 	if (r == 0)
-		r = chk_argv_add(a, "-x");
+		r = sshargv_add(a, "-x");
 	if (r == 0)
-		r = chk_argv_add(a, "-a");
+		r = sshargv_add(a, "-a");
 	if (r == 0)
-		r = chk_argv_add(a, "-oClearAllForwardings=yes");
+		r = sshargv_add(a, "-oClearAllForwardings=yes");
 	if (r == 0)
 		r = add_ssh_options(o, a);
 	if (r == 0 && !server_cmd)
-		r = chk_argv_add(a, "-s");
+		r = sshargv_add(a, "-s");
 	if (r == 0)
-		r = chk_argv_add(a, "--");
+		r = sshargv_add(a, "--");
 	if (r == 0 && o->user)
 		r = addf(a, "%s@%s", o->user, o->host);
 	else if (r == 0)
-		r = chk_argv_add(a, o->host);
+		r = sshargv_add(a, o->host);
 	if (r == 0)
-		r = chk_argv_add(a, server_cmd ? server_cmd : subsystem ? subsystem : "sftp");
+		r = sshargv_add(a, server_cmd ? server_cmd : subsystem ? subsystem : "sftp");
 	if (r < 0)
-		chk_argv_free(a);
+		sshargv_free(a);
 	return r;
 }

@@ -10,30 +10,30 @@
  *
  * Pure functions. Errors: 0 or a negative errno. Thread: any.
  */
-#ifndef SSHMOUNTFS_CHECKS_SSHARGV_H
-#define SSHMOUNTFS_CHECKS_SSHARGV_H
+#ifndef SSHMOUNTFS_CORE_SSHARGV_H
+#define SSHMOUNTFS_CORE_SSHARGV_H
 
 #include <stddef.h>
 
 #include "opts.h"
 
 /* A NULL-terminated heap argv. */
-struct chk_argv {
+struct sshargv {
 	char **v;
 	size_t n;
 };
 
-int chk_argv_add(struct chk_argv *a, const char *s);
-void chk_argv_free(struct chk_argv *a);
+int sshargv_add(struct sshargv *a, const char *s);
+void sshargv_free(struct sshargv *a);
 
 /* Splits s into words (appended to *a). Runs of spaces separate words; a
  * backslash takes the next character literally; a trailing backslash is
  * -EINVAL. An empty or all-space s is -EINVAL. */
-int chk_split_words(const char *s, struct chk_argv *a);
+int sshargv_split(const char *s, struct sshargv *a);
 
 /* The whole argv for ssh_command=. 'server_cmd' NULL means the subsystem
  * 'subsystem' (e.g. "sftp"). */
-int chk_ssh_command_argv(const struct opts *o, const char *subsystem,
-			 const char *server_cmd, struct chk_argv *a);
+int sshargv_for_command(const struct opts *o, const char *subsystem,
+			 const char *server_cmd, struct sshargv *a);
 
 #endif

@@ -3,36 +3,17 @@
 
 #include <string.h>
 
-#include "checks.h"
 #include "log.h"
-#include "sshc.h"
-
-#define CONNS_DEFAULT_CHANNELS 4
+#include "session.h"
 
 static int
 open_one(const struct opts *o, const char *server_cmd, struct fxc **out)
 {
-	struct fxc_transport *t = NULL;
-	struct sshc *conn = NULL;
-	struct fxc_config cfg;
-	struct sshc_error e;
 	char err[512] = "";
-	int r;
+	int r = session_open(o, server_cmd, out, err, sizeof(err));
 
-	memset(&e, 0, sizeof(e));
-	if ((r = sshc_open(o, &conn, &e)) < 0) {
-		log_warn("max_conns: an extra connection failed: %s", e.msg);
-		sshc_free(conn);
-		return r;
-	}
-	r = fxc_transport_ssh(conn, o->channels > 0 ? o->channels : CONNS_DEFAULT_CHANNELS,
-			      server_cmd, &t, err, sizeof(err));
-	if (r == 0) {
-		chk_engine_config(o, &cfg);
-		r = fxc_start(t, &cfg, out, err, sizeof(err));
-	}
 	if (r < 0)
-		log_warn("max_conns: an extra SFTP session failed: %s", err);
+		log_warn("max_conns: an extra connection failed: %s", err);
 	return r;
 }
 

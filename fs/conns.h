@@ -1,7 +1,7 @@
 /* conns: the extra SSH connections of max_conns=N.
  *
  * The checks leave one started engine; max_conns asks for N. Each extra
- * connection is a full login (sshc_open) with its own SFTP channels, run
+ * connection is a full login (session_open) with its own SFTP channels, run
  * the way the checks ran the first (the same server command: subsystem,
  * sftp_server=PATH, or the nice/ionice/nocache prefix; the same engine
  * settings), so open files spread over several ciphers' worth of CPU (one

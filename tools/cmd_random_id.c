@@ -75,7 +75,7 @@ cmd_random_id(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rid_args a = { .chars = CHK_RANDID_CHARS, .size = CHK_RANDID_SIZE };
+	struct rid_args a = { .chars = RANDID_CHARS, .size = RANDID_SIZE };
 	const struct cli_optspec sp = {
 		.cmd = CMD,
 		.shortopts = ":s:c:h",
@@ -89,7 +89,7 @@ cmd_random_id(int argc, char **argv)
 	rc = cli_getopt(&sp, argc, argv);
 	if (rc)
 		return rc < 0 ? cli_help(help) : rc;
-	if (strlen(a.chars) > MAX_CHARS || chk_random_id(buf, sizeof(buf), a.size, a.chars) < 0) {
+	if (strlen(a.chars) > MAX_CHARS || randid_make(buf, sizeof(buf), a.size, a.chars) < 0) {
 		cli_error(CMD, NULL, "the random generator is not usable");
 		return CLI_EXIT_LOCAL;
 	}

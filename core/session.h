@@ -1,0 +1,61 @@
+/* session: the one way from options to a started SFTP engine.
+ *
+ *   options -> transport -> (SSH: TCP, host key, login) -> engine (fxc)
+ *
+ * Transports: SSH (sshc.h), ssh_command= (another program's pipes, its
+ * argv from sshargv.h) and directport= (plain TCP to an SFTP server). Over
+ * SSH the engine gets o->channels SFTP channels (SESSION_DEFAULT_CHANNELS
+ * when 0), each running server_cmd through exec (server_cmd.h), or the
+ * subsystem when server_cmd is NULL. Every engine is started with
+ * session_engine_config(o).
+ *
+ * The mount's first connection is built step by step by the pre-mount
+ * checks (checks/plan.c), which judge each SSH step (reachable, known host,
+ * login, cipher, commands) and then hand the connection to
+ * session_start_ssh(), or start the other transports with
+ * session_start_command() / session_start_fd(). Every later connection (a
+ * mount's max_conns extras, reconnection, sshmountfs-tool) takes
+ * session_open(), which runs all the steps without a check in between.
+ *
+ * Thread: blocking; any thread but an fxc I/O thread, after any fork()
+ * (fxc_start starts a thread). Errors: 0 or a negative errno, and err (when
+ * errlen > 0) says what failed, for people.
+ */
+#ifndef SSHMOUNTFS_CORE_SESSION_H
+#define SSHMOUNTFS_CORE_SESSION_H
+
+#include <stddef.h>
+
+#include "opts.h"
+
+#define SESSION_DEFAULT_CHANNELS 4
+
+struct fxc;
+struct fxc_config;
+struct sshc;
+
+/* The engine settings of a mount (keepalive from ServerAliveInterval and
+ * ServerAliveCountMax, max_read, max_write). */
+void session_engine_config(const struct opts *o, struct fxc_config *cfg);
+
+/* The engine over an authenticated SSH connection; takes conn on success
+ * and on failure (the engine owns it from here; fxc_free closes it). */
+int session_start_ssh(const struct opts *o, struct sshc *conn, const char *server_cmd,
+		      struct fxc **out, char *err, size_t errlen);
+
+/* The engine over ssh_command= (o->ssh_command, split as sshfs does), which
+ * runs server_cmd, or the subsystem when NULL. */
+int session_start_command(const struct opts *o, const char *server_cmd, struct fxc **out,
+			  char *err, size_t errlen);
+
+/* The engine over a connected socket to an SFTP server (directport=);
+ * takes fd on success and on failure. */
+int session_start_fd(const struct opts *o, int fd, struct fxc **out, char *err, size_t errlen);
+
+/* Every step at once, for the transport o selects: a new engine for a
+ * mount whose checks passed before (server_cmd is what they chose). Never
+ * prompts: SSH logins use what sshc_open() may use without a terminal. */
+int session_open(const struct opts *o, const char *server_cmd, struct fxc **out, char *err,
+		 size_t errlen);
+
+#endif
