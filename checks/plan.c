@@ -26,7 +26,7 @@
 #include "commands.h"
 #include "folder.h"
 #include "hardlink.h"
-#include "hostkey.h"
+#include "known_host.h"
 #include "login.h"
 #include "reachable.h"
 #include "result.h"

@@ -1,7 +1,7 @@
 /* fxc.c: the public side of the SFTP client engine: setup (INIT/VERSION,
  * extensions, limits), submission from any thread, the blocking wrapper,
  * and teardown. The I/O thread lives in fxc_io.c, the transports in
- * fxc_xport.c; fxc_i.h describes the request life cycle.
+ * fxc_xport.c; fxc_int.h describes the request life cycle.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "fxc_i.h"
+#include "fxc_int.h"
 #include "log.h"
 #include "sshc.h"
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fxc_i.h"
+#include "fxc_int.h"
 #include "log.h"
 
 #define TBL_MIN 256u

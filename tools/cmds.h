@@ -15,7 +15,7 @@ int cmd_agent_unlock(int argc, char **argv);
 int cmd_askpass_fd(int argc, char **argv);
 int cmd_benchmark_ciphers(int argc, char **argv);
 int cmd_random_id(int argc, char **argv);
-int cmd_check(int argc, char **argv);	/* tools/cmd_check.c, by the checks work */
+int cmd_check(int argc, char **argv);
 
 /* The environment variable that turns sshmountfs-tool into an askpass
  * program for ssh-add: it names the descriptor to read the passphrase

@@ -26,9 +26,7 @@ static const struct tool_cmd commands[] = {
 	{ "agent-unlock", cmd_agent_unlock, "add a key to the running ssh-agent" },
 	{ "benchmark-ciphers", cmd_benchmark_ciphers, "measure the throughput of each cipher" },
 	{ "random-id", cmd_random_id, "print a random identifier" },
-#ifdef TOOL_HAVE_CHECK
 	{ "check", cmd_check, "run the pre-mount checks" },
-#endif
 	{ "askpass-fd", cmd_askpass_fd, "(internal) askpass reading an inherited descriptor" },
 };
 

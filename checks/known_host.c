@@ -1,8 +1,8 @@
-/* hostkey: see hostkey.h. */
+/* known_host: see known_host.h. */
 #include <stdio.h>
 #include <string.h>
 
-#include "hostkey.h"
+#include "known_host.h"
 #include "result.h"
 
 static const char *const host_names[CHK_HOST_COUNT] = {

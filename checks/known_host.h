@@ -1,4 +1,4 @@
-/* hostkey: the server's host key is the one known_hosts has for it.
+/* known_host: the server's host key is the one known_hosts has for it.
  *
  * BiT's checkKnownHosts ran `ssh-keygen -F` for `host` and `[host]:port`
  * in ~/.ssh/known_hosts only (reference §2.6, §10 #5). Here libssh reads
@@ -9,8 +9,8 @@
  *
  * Thread: blocking; the connection's thread, before fxc takes it.
  */
-#ifndef SSHMOUNTFS_CHECKS_HOSTKEY_H
-#define SSHMOUNTFS_CHECKS_HOSTKEY_H
+#ifndef SSHMOUNTFS_CHECKS_KNOWN_HOST_H
+#define SSHMOUNTFS_CHECKS_KNOWN_HOST_H
 
 #include "checks.h"
 #include "sshc.h"

@@ -1,4 +1,4 @@
-/* fxc_i.h: internals shared by fxc.c (API, setup), fxc_io.c (the I/O
+/* fxc_int.h: internals shared by fxc.c (API, setup), fxc_io.c (the I/O
  * thread) and fxc_xport.c (transports). Not a contract for anyone else.
  *
  * Where a request lives:
@@ -15,8 +15,8 @@
  * order, which is deadline order because every request gets the same
  * timeout.
  */
-#ifndef SSHMOUNTFS_FXC_I_H
-#define SSHMOUNTFS_FXC_I_H
+#ifndef SSHMOUNTFS_CORE_FXC_INT_H
+#define SSHMOUNTFS_CORE_FXC_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
