@@ -684,33 +684,6 @@ fxp_type_name(uint8_t type)
 }
 
 void
-fxp_attr_to_stat(const struct fxp_attr *a, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_nlink = 1;	/* SFTP v3 has no link count */
-	if (a->flags & FXA_SIZE) {
-		/* The size is the server's word: one past INT64_MAX would
-		 * become a negative off_t. */
-		uint64_t size = a->size > INT64_MAX ? INT64_MAX : a->size;
-
-		st->st_size = (off_t)size;
-		st->st_blocks = (blkcnt_t)((size + 511) / 512);
-	}
-	if (a->flags & FXA_UIDGID) {
-		st->st_uid = a->uid;
-		st->st_gid = a->gid;
-	}
-	if (a->flags & FXA_PERMISSIONS)
-		st->st_mode = a->perm;
-	if (a->flags & FXA_ACMODTIME) {
-		st->st_atim.tv_sec = a->atime;
-		st->st_mtim.tv_sec = a->mtime;
-		/* v3 has no ctime; mtime is the closest honest value. */
-		st->st_ctim.tv_sec = a->mtime;
-	}
-}
-
-void
 fxp_stat_to_attr(const struct stat *st, uint32_t flags, struct fxp_attr *a)
 {
 	flags &= FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS | FXA_ACMODTIME;

@@ -206,7 +206,6 @@ const char *fxp_status_name(uint32_t code);
 /* Name of a packet type for logs ("OPEN"); "?" when unknown. */
 const char *fxp_type_name(uint8_t type);
 
-void fxp_attr_to_stat(const struct fxp_attr *a, struct stat *st);
 /* Sets the fields of 'a' selected by 'flags' from 'st'. */
 void fxp_stat_to_attr(const struct stat *st, uint32_t flags, struct fxp_attr *a);
 

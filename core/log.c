@@ -96,12 +96,6 @@ vlog_common(enum log_level level, bool prefixed, const char *fmt, va_list ap)
 }
 
 void
-log_vmsg(enum log_level level, const char *fmt, va_list ap)
-{
-	vlog_common(level, true, fmt, ap);
-}
-
-void
 log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;

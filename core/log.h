@@ -41,7 +41,6 @@ int log_level_parse(const char *name, enum log_level *out);
  * line. Never prints secrets: callers must not pass them. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 
 /* A continuation line: like log_msg() but without the "prog: " prefix on
  * stderr (for "  hint" lines under a message). */

@@ -732,39 +732,27 @@ test_statvfs_limits(void)
 	wire_buf_free(&b);
 }
 
-/* ---- attr <-> stat ---- */
+/* ---- stat -> attr (fs/attr.c converts the other way) ---- */
 
 static void
-test_attr_stat(void)
+test_stat_attr(void)
 {
-	struct fxp_attr a = { 0 }, back = { 0 };
+	struct fxp_attr back = { 0 };
 	struct stat st;
 
-	a.flags = FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS | FXA_ACMODTIME;
-	a.size = 1025;
-	a.uid = 1001;
-	a.gid = 1002;
-	a.perm = 0120777;
-	a.atime = 0xfffffff0u;
-	a.mtime = 1700000000;
-	fxp_attr_to_stat(&a, &st);
-	TAP_EQ_INT(st.st_size, 1025);
-	TAP_EQ_INT(st.st_blocks, 3);
-	TAP_EQ_INT(st.st_uid, 1001);
-	TAP_EQ_INT(st.st_gid, 1002);
-	TAP_CHECK(S_ISLNK(st.st_mode));
-	TAP_EQ_INT(st.st_mode & 07777, 0777);
-	TAP_EQ_INT(st.st_atim.tv_sec, 0xfffffff0u);	/* unsigned: after 2038 */
-	TAP_EQ_INT(st.st_mtim.tv_sec, 1700000000);
-	TAP_EQ_INT(st.st_ctim.tv_sec, 1700000000);
-	TAP_EQ_INT(st.st_nlink, 1);
-
+	memset(&st, 0, sizeof(st));
+	st.st_size = 1025;
+	st.st_uid = 1001;
+	st.st_gid = 1002;
+	st.st_mode = 0120777;
+	st.st_atim.tv_sec = 0xfffffff0u;
+	st.st_mtim.tv_sec = 1700000000;
 	fxp_stat_to_attr(&st, FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS |
 			 FXA_ACMODTIME | FXA_EXTENDED, &back);
-	TAP_EQ_INT(back.flags, a.flags);
+	TAP_EQ_INT(back.flags, FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS | FXA_ACMODTIME);
 	TAP_CHECK(back.size == 1025 && back.uid == 1001 && back.gid == 1002);
 	TAP_EQ_INT(back.perm, 0777);	/* the type is not settable */
-	TAP_CHECK(back.atime == a.atime && back.mtime == a.mtime);
+	TAP_CHECK(back.atime == 0xfffffff0u && back.mtime == 1700000000);
 
 	/* Only the selected fields change. */
 	memset(&back, 0, sizeof(back));
@@ -773,23 +761,6 @@ test_attr_stat(void)
 	TAP_EQ_INT(back.flags, FXA_PERMISSIONS);
 	TAP_EQ_INT(back.perm, 0600);
 	TAP_CHECK(back.size == 0 && back.uid == 0 && back.mtime == 0);
-
-	/* A hostile size past what off_t holds must not turn negative. */
-	memset(&a, 0, sizeof(a));
-	a.flags = FXA_SIZE;
-	a.size = UINT64_MAX;
-	fxp_attr_to_stat(&a, &st);
-	TAP_CHECK(st.st_size == INT64_MAX);
-	TAP_CHECK(st.st_blocks > 0);
-	a.size = (uint64_t)INT64_MAX + 1;
-	fxp_attr_to_stat(&a, &st);
-	TAP_CHECK(st.st_size == INT64_MAX);
-
-	/* Absent fields give zeros, not garbage. */
-	memset(&a, 0, sizeof(a));
-	memset(&st, 0x55, sizeof(st));
-	fxp_attr_to_stat(&a, &st);
-	TAP_CHECK(st.st_size == 0 && st.st_mode == 0 && st.st_uid == 0);
 }
 
 int
@@ -808,6 +779,6 @@ main(void)
 	test_attrs();
 	test_names();
 	test_statvfs_limits();
-	test_attr_stat();
+	test_stat_attr();
 	return tap_done();
 }
