@@ -1,6 +1,6 @@
 /* cipher: the configured Ciphers= work with both ends.
  *
- * BiT's checkCipher logged in with `-o Ciphers=X` (reference §2.5). Our
+ * BiT's checkCipher logged in with `-o Ciphers=X`. Our
  * connection is made with the configured list only, so a connection that
  * got through key exchange has already proven it; this check names the
  * cipher negotiated and, when the list has several entries, tries each one

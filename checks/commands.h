@@ -3,8 +3,7 @@
  * One exec channel runs `sh -s` with the probe script (script.h) on its
  * stdin: the SFTP server's path (needed for nice / ionice / nocache and
  * sftp_server=PATH), `nice -n 19 true`, `ionice -c2 -n7 true`,
- * `nocache true` when those options are on (run as Back In Time runs them,
- * reference §10 #7), and every name of check_commands=. Each missing
+ * `nocache true` when those options are on (run as Back In Time runs them), and every name of check_commands=. Each missing
  * command is named, with the option that needs it.
  *
  * Thread: blocking; the connection's thread, before fxc takes it.

@@ -1,7 +1,7 @@
 /* folder: the remote folder is there (created when missing, parents too),
  * is a directory, searchable and writable by the login user.
  *
- * Back In Time's checkRemoteFolder (reference §2.7) ran a shell script,
+ * Back In Time's checkRemoteFolder (common/sshtools.py) ran a shell script,
  * which broke on fish login shells (#1905), shells without `test` (#1745)
  * and hosts whose SFTP root is not the shell's home (#1674). This one
  * speaks SFTP only, so it sees exactly what the mount will see. Writable

@@ -1,7 +1,6 @@
 /* hardlink: the remote filesystem makes hard links through SFTP.
  *
- * BiT proved hard links with two remote rsync runs and `ls -i` (reference
- * §2.8, §10 #4). We speak SFTP: in a fresh directory named with a random
+ * BiT proved hard links with two remote rsync runs and `ls -i`. We speak SFTP: in a fresh directory named with a random
  * id inside the remote path, create a file, link it with
  * hardlink@openssh.com, then prove the two names are one file: the new name
  * is a regular file (not a symlink), and what is written through one name

@@ -1,7 +1,7 @@
 /* known_host: the server's host key is the one known_hosts has for it.
  *
  * BiT's checkKnownHosts ran `ssh-keygen -F` for `host` and `[host]:port`
- * in ~/.ssh/known_hosts only (reference §2.6, §10 #5). Here libssh reads
+ * in ~/.ssh/known_hosts only. Here libssh reads
  * the files sshc configured (UserKnownHostsFile=, the global file), with
  * plain and hashed entries and both forms, and the policy of
  * StrictHostKeyChecking= applies. Unknown and changed keys are told apart;

@@ -1,8 +1,7 @@
 /* login: authentication works without a person at hand (agent, key files,
  * a passphrase from passphrase_fd= or askpass, password_stdin).
  *
- * BiT's checkLogin ran `ssh ... exit` and showed ssh's stderr (reference
- * §2.4). Here sshc_authenticate reports each key it tried and why it
+ * BiT's checkLogin ran `ssh ... exit` and showed ssh's stderr. Here sshc_authenticate reports each key it tried and why it
  * failed (needs a passphrase, rejected by the server), and that list goes
  * into the result's detail.
  *

@@ -1,6 +1,6 @@
 /* plan: chk_run() and the session it leaves (checks.h).
  *
- * Order (Back In Time's preMountCheck, reference §1, with the folder
+ * Order (Back In Time's preMountCheck in common/sshtools.py, with the folder
  * before the hard-link test, which works inside it):
  *   reachable, known host, login, [cipher], [commands], folder, [hardlink]
  * The SSH connection the checks log in with is the one the mount keeps,

@@ -1,6 +1,6 @@
 /* reachable: is something listening on host:port, and is it an SSH server?
  *
- * Back In Time's checkPingHost, done properly (reference §2.2, §10 #9): a
+ * Back In Time's checkPingHost, done properly: a
  * TCP connect (no ICMP, so it works where ping is blocked), 'tries' tries of
  * 'timeout_ms' each with 'pause_ms' between, retried only for failures that
  * may pass (refused, timeout, unreachable, a temporary DNS failure). It then

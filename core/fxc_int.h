@@ -33,7 +33,7 @@
 #define FXC_MAX_CHANNELS 8
 
 /* On libssh 0.10.x a read with a large count sets the channel's receive
- * window to that count (libssh.md §5.1); 8 MiB was measured to fill a
+ * window to that count; 8 MiB was measured to fill a
  * 20 ms link. The rx buffer holds that plus one partial packet. */
 #define FXC_SSH_WINDOW (8u * 1024 * 1024)
 #define FXC_SSH_RXCAP (FXC_SSH_WINDOW + FXP_MAX_PACKET)

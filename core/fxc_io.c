@@ -464,7 +464,7 @@ parse_rx(struct fxc *c, struct fxc_chan *ch)
 }
 
 /* On libssh 0.10 a read whose count exceeds what is buffered plus the
- * local window grows the window to that count (libssh.md §5.1): passing
+ * local window grows the window to that count (measured on 0.10.6): passing
  * the whole rx room (>= 8 MiB) keeps 8 MiB in flight. libssh would then
  * send a WINDOW_ADJUST on nearly every call, so the big count is passed
  * only once a quarter of the window has been consumed; in between the

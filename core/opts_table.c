@@ -513,7 +513,7 @@ static const struct optdesc opt_table[] = {
 };
 
 /* fstab / mount(8) options that reach helpers and mean nothing to a FUSE
- * file system (mount-conventions A.1, A.6). '=': takes a value; '-': prefix. */
+ * file system (mount(8), fstab(5), systemd.mount(5)). '=': takes a value; '-': prefix. */
 static const char *const noise_names[] = {
 	"_netdev", "nofail", "noauto", "auto", "user", "user=", "nouser", "users",
 	"nousers", "owner", "group", "defaults", "nobootwait", "comment=", "helper=",

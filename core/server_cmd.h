@@ -5,7 +5,7 @@
  * works); anything else is a subsystem name, "sftp" by default. The seed's
  * nice / ionice / nocache options put `nice -n 19`, `ionice -c2 -n7` and
  * `nocache` in front of the server, in Back In Time's rsync-path order
- * (reference/backintime-sshtools.md §4.2); that needs an exec channel and so
+ * (common/sshtools.py); that needs an exec channel and so
  * the server's path, which is probed on the remote (see script.h) unless
  * sftp_server= gives it.
  *

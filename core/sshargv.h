@@ -1,6 +1,6 @@
 /* sshargv: the argv for ssh_command= (SFTP over another program's pipes).
  *
- * sshfs's meaning, so existing lines work (reference/sshfs.md §1): the
+ * sshfs's meaning, so existing lines work (sshfs(1), ssh_command): the
  * value replaces "ssh"; it is split on spaces, a backslash makes the next
  * character literal ("\ " is a space inside a word); then the ssh
  * arguments sshfs adds follow: -x -a -oClearAllForwardings=yes, the ssh

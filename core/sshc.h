@@ -2,7 +2,7 @@
  *
  * Order of work (each step may be called alone by the checks):
  *   sshc_new()          ssh_new, host/user, ~/.ssh/config (or -F), then the
- *                       command-line values on top so they win (libssh §2.3)
+ *                       command-line values on top so they win
  *   sshc_connect()      TCP (TCP_NODELAY, keepalive), banner, key exchange
  *   sshc_verify_host()  known_hosts policy (StrictHostKeyChecking)
  *   sshc_authenticate() agent, identity files (passphrase from fd, askpass

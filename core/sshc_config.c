@@ -1,7 +1,7 @@
 /* sshc: the ssh config and the command-line values, applied to the libssh
  * session (part of sshc_new(), see sshc.h). The order is the point:
  * values that must exist before ~/.ssh/config is read, then the config,
- * then the command line on top so it wins (libssh.md §2.3). Also the
+ * then the command line on top so it wins. Also the
  * ProxyJump rewrite for libssh 0.10 and the -o Name=value passthrough
  * table.
  */
@@ -124,7 +124,7 @@ set_ciphers(struct sshc *s, const char *list, struct sshc_error *e)
 	return 0;
 }
 
-/* AES-GCM is the fastest cipher with AES-NI (libssh.md §5.5); libssh's own
+/* AES-GCM is the fastest cipher with AES-NI (sshmountfs-tool benchmark-ciphers); libssh's own
  * default puts chacha20 first. Set before the config is parsed, so a
  * Ciphers line there (and -o Ciphers= after it) still wins. */
 static int
@@ -369,7 +369,7 @@ apply_cli_misc(struct sshc *s, const struct opts *o, struct sshc_error *e)
 		rc = ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &s->timeout) < 0 ?
 		     opt_fail(s, "ConnectTimeout", "", e) : 0;
 	/* The config was read above; ssh_connect() must not read it again
-	 * over the values just set (libssh.md §2.3). */
+	 * over the values just set: it would, unless told it was parsed. */
 	if (rc == 0 && ssh_options_set(s->ss, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0)
 		rc = opt_fail(s, "ProcessConfig", "no", e);
 	return rc;

@@ -113,7 +113,7 @@ tcp_error(const struct sshc *s, const char *host, unsigned port, int err,
 }
 
 /* Liveness on the socket itself: the kernel notices a dead peer even when
- * nobody is sending (libssh does not honour ServerAlive*, libssh.md §2.7). */
+ * nobody is sending (libssh does not honour ServerAlive* by itself). */
 static void
 tune_socket(const struct sshc *s)
 {

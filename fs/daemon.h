@@ -1,5 +1,4 @@
-/* daemon: fork-first daemonizing with failure propagation (mount
- * conventions §C.2 "alternative"): the parent waits until the child says
+/* daemon: fork-first daemonizing with failure propagation: the parent waits until the child says
  * the mount answers (exit 0) or failed (its exit code), and prints nothing
  * of its own on success.
  *

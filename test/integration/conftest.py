@@ -1,6 +1,6 @@
 """pytest fixtures for the sshmountfs integration tests.
 
-Fixtures (the interface in /work/team/common.md):
+Fixtures:
   sshd          module scope: a private OpenSSH sshd on 127.0.0.1 (see util.SshServer)
   make_sshd     factory for variants: make_sshd(sftp_args=['-P', 'hardlink'], config_extra='...')
   bin_path      bin_path(name) -> absolute path of a built binary

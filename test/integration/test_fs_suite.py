@@ -1,4 +1,4 @@
-"""The cases of sshfs's own test suite (reference/sshfs.md §5), in our own
+"""The cases of sshfs's own test suite (sshfs's test/test_sshfs.py), in our own
 words, plus the errno cases users meet, on real mounts.
 
 Each case runs on four mounts: the remote user root and the unprivileged

@@ -29,7 +29,8 @@ TEST_USER = 'smtest'
 # Fixed, not random: several test sessions may run at once on one machine and
 # each sets the account's password; they must all agree.
 TEST_PASSWORD = 'smtest-Pw-7f3a9c'
-DEFAULT_BUILD = '/work/main/build'
+# the checkout's build/ (test/run-all's), wherever the checkout is
+DEFAULT_BUILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'build')
 
 # Per-test budget for daemons that must come up or go away.
 MOUNT_TIMEOUT = 30

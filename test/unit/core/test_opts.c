@@ -540,7 +540,7 @@ test_noise(void)
 			  memcmp(&o, &fresh, sizeof(o)) == 0, noise[i], __FILE__, __LINE__);
 		opts_free(&o);
 	}
-	/* a typical fstab line from the wild (sshfs.md §7) */
+	/* a typical sshfs fstab line */
 	opts_init(&o);
 	TAP_EQ_INT(opts_apply_list(&o, "noauto,x-systemd.automount,_netdev,user,idmap=user,"
 				   "transform_symlinks,identityfile=/k,port=45678,allow_other,"
