@@ -53,7 +53,8 @@ enum fxc_ext {
 
 struct fxc_config {
 	unsigned request_timeout_ms;	/* per-request deadline; 0 = 30000 */
-	unsigned keepalive_ms;		/* probe after this long without input; 0 = 15000 */
+	unsigned keepalive_ms;		/* probe after this long without input (over SSH
+					 * sshd is asked, not the SFTP server); 0 = 15000 */
 	unsigned keepalive_count_max;	/* dead after this many such intervals with
 					 * requests outstanding and no byte received; 0 = 3 */
 	uint32_t max_read, max_write;	/* caps on top of the server's limits; 0 = none */

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libssh/server.h>	/* ssh_send_keepalive(), a client call declared there */
+
 #include "fxc_int.h"
 #include "log.h"
 
@@ -640,8 +642,9 @@ probe_done(void *arg, int err, const struct fxp_reply *rep)
 	c->probe_out = false;
 }
 
-/* A cheap request that proves the server (not just the TCP peer) is alive.
- * It skips the budget: a full channel is exactly when it is needed. */
+/* Without SSH (ssh_command=, directport=) there is only the SFTP server to
+ * ask: a cheap request that proves it (not just the peer) is alive. It
+ * skips the budget: a full channel is exactly when it is needed. */
 static void
 send_probe(struct fxc *c, uint64_t now)
 {
@@ -674,6 +677,29 @@ send_probe(struct fxc *c, uint64_t now)
 	log_debug("fxc: keepalive probe on ch%d", ch->idx);
 }
 
+/* Over SSH the probe asks sshd itself (keepalive@openssh.com, as OpenSSH's
+ * ServerAliveInterval does): sshd answers it while sftp-server is busy or
+ * stopped, so a server that is merely slow (a long fsync, SIGSTOP) keeps
+ * its connection; only a dead link or sshd goes quiet. Any byte counts as
+ * an answer (note_rx). In nonblocking mode libssh's first call collects the
+ * reply to the previous probe and the second sends a new one (or finds the
+ * previous still unanswered, and sends nothing). Either may read packets,
+ * so the loop looks at the channels again. */
+static void
+send_ssh_probe(struct fxc *c, uint64_t now)
+{
+	uint64_t seen = c->pkt_ctr.in_packets;
+
+	ssh_send_keepalive(c->sess);
+	ssh_send_keepalive(c->sess);
+	c->last_probe = now;
+	if (c->pkt_ctr.in_packets != seen) {
+		c->again = true;
+		c->rx_ready = true;
+	}
+	log_debug("fxc: keepalive probe to sshd");
+}
+
 static void
 keepalive(struct fxc *c, uint64_t now)
 {
@@ -687,7 +713,11 @@ keepalive(struct fxc *c, uint64_t now)
 		    (unsigned long long)(now - since) / 1000);
 		return;
 	}
-	if (!c->probe_out && now - since >= ka && now - c->last_probe >= ka)
+	if (now - since < ka || now - c->last_probe < ka)
+		return;
+	if (c->sess != NULL)
+		send_ssh_probe(c, now);
+	else if (!c->probe_out)
 		send_probe(c, now);
 }
 

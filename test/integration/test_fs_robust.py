@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import random
+import signal
 import subprocess
 import threading
 import time
@@ -244,6 +245,56 @@ def test_stalled_link_gives_eio(sshd, tmp_mnt, delay_proxy):
         assert err == errno.EIO
         assert time.monotonic() - t0 < 12
         proxy.resume()
+
+
+def _sftp_servers_of(sshd):
+    pids = []
+    for pid in util.descendants([sshd.proc.pid]):
+        try:
+            if open('/proc/%d/comm' % pid).read().strip() == 'sftp-server':
+                pids.append(pid)
+        except OSError:
+            pass
+    return pids
+
+
+def test_stopped_sftp_server_is_slow_not_dead(make_sshd, tmp_mnt):
+    """A server that is merely slow (here: sftp-server stopped for twice the
+    keepalive limit of 1 s x 2, as a disk stuck in fsync would) keeps its
+    connection: sshd still answers the keepalive, and the waiting listing
+    completes once the server goes on. Before, the mount declared the link
+    dead after 2 s and answered EIO from then on."""
+    srv = make_sshd()
+    with FsMount(srv, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no']) as m:
+        with open(m.s('f'), 'wb') as f:
+            f.write(b'z' * 1000)
+        assert os.listdir(m.m()) == ['f']
+        servers = _sftp_servers_of(srv)
+        assert servers, 'no sftp-server under the test sshd'
+        for pid in servers:
+            os.kill(pid, signal.SIGSTOP)
+        box = {}
+
+        def listing():
+            try:
+                box['names'] = os.listdir(m.m())
+            except OSError as e:
+                box['err'] = e.errno
+        t = threading.Thread(target=listing, daemon=True)
+        try:
+            t.start()
+            time.sleep(5)
+            assert t.is_alive(), 'the listing returned while the server was stopped: %r' % box
+        finally:
+            for pid in servers:
+                os.kill(pid, signal.SIGCONT)
+        t.join(15)
+        assert not t.is_alive(), 'the listing hung after the server went on'
+        assert box == {'names': ['f']}
+        assert os.stat(m.m('f')).st_size == 1000
+        with open(m.m('g'), 'wb') as f:
+            f.write(b'after')
+        assert open(m.s('g'), 'rb').read() == b'after'
 
 
 @pytest.mark.parametrize('cache', ['cache', 'nocache'])
