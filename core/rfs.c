@@ -21,6 +21,7 @@
 #include "fxp.h"
 #include "log.h"
 #include "rfs.h"
+#include "rfs_int.h"
 
 /* The errno OpenSSH's catch-all SSH2_FX_FAILURE maps to (see fxp.c). */
 #define RFS_FAILURE fxp_status_errno(FX_FAILURE)
@@ -37,8 +38,7 @@
 
 /* ---- blocking plumbing ---- */
 
-/* The server broke the protocol: fail the whole connection. */
-static int
+int
 rfs_violation(struct fxc *c, int r, const struct fxp_reply *rep)
 {
 	log_error("sftp: malformed or unexpected %s reply (%s); closing the connection",
@@ -305,11 +305,27 @@ rfs_close(struct fxc *c, const struct rfs_handle *h)
 			     fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len));
 }
 
+static void
+rfs_close_done(void *arg, int err, const struct fxp_reply *reply)
+{
+	(void)arg;
+	(void)err;
+	(void)reply;
+}
+
+void
+rfs_close_async(struct fxc *c, const struct rfs_handle *h)
+{
+	struct wire_buf b = { 0 };
+
+	if (fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len) == 0)
+		(void)fxc_submit(c, h->chan, &b, rfs_close_done, NULL);
+	wire_buf_free(&b);
+}
+
 /* ---- directories ---- */
 
-/* Hands each safe entry of one NAME batch to fn. Returns the number of
- * entries in the batch, or fn's negative verdict, or a decode error. */
-static int
+int
 rfs_walk_names(const struct fxp_reply *rep, rfs_dirent_fn *fn, void *arg)
 {
 	char name[RFS_NAME_MAX + 1];

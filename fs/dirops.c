@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dirload.h"
 #include "path.h"
+#include "rfs.h"
 
 struct fs_dirent {
 	char *name;
@@ -130,7 +130,7 @@ dir_from_server(struct fs_ctx *c, struct fs_dir *d)
 
 	if ((r = fsctx_remote(c, d->path, &rp)) < 0)
 		return r;
-	r = dirload(fsctx_meta(c), rp, loaded_entry, &l);
+	r = rfs_list(fsctx_meta(c), rp, loaded_entry, &l);
 	free(rp);
 	if (r == 0)
 		dir_to_cache(c, d, gen);

@@ -1,7 +1,7 @@
 /* dirops: directory listing for libfuse (opendir, readdir, releasedir).
  *
  * opendir takes the names of a fresh cached listing, or loads the whole
- * directory with pipelined READDIRs (dirload.h) and caches the listing and
+ * directory with pipelined READDIRs (rfs_list) and caches the listing and
  * every entry's attributes. readdir fills with offsets index + 1, which is
  * what makes libfuse 3.14 pass readdirplus attributes to the kernel, so
  * `ls -l` costs no request per file.

@@ -68,7 +68,7 @@ attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
 	int r;
 
 	if ((r = io_file_new(fx, h, fi->flags, size, &f)) < 0) {
-		io_close_async(fx, h);
+		rfs_close_async(fx, h);
 		return r;
 	}
 	if ((r = ofile_add(&c->files, f, path)) < 0) {
@@ -120,7 +120,7 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	if (r < 0)
 		return r;
 	if ((r = open_size(fx, &h, fi->flags, have_st ? &st : NULL, &size)) < 0) {
-		io_close_async(fx, &h);
+		rfs_close_async(fx, &h);
 		return r;
 	}
 	if (fi->flags & O_TRUNC) {
@@ -180,7 +180,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (r < 0)
 		return r;
 	if ((r = open_size(fx, &h, fi->flags, NULL, &size)) < 0) {
-		io_close_async(fx, &h);
+		rfs_close_async(fx, &h);
 		return r;
 	}
 	if (fi->flags & O_EXCL)
@@ -245,7 +245,7 @@ open_stripes(struct fs_ctx *c, struct io_file *f)
 	again = ofile_path(&c->files, f);
 	if (again == NULL || strcmp(again, p) != 0) {
 		for (i = 0; i < n; i++)
-			io_close_async(f->fxc, &h[i]);
+			rfs_close_async(f->fxc, &h[i]);
 		n = 0;
 	}
 	free(again);
@@ -375,7 +375,7 @@ copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file 
 	if (r < 0)
 		return r == -ENOMEM ? r : -EOPNOTSUPP;
 	r = rfs_copy_data(in->fxc, &in->h, off_in, n, &tmp, off_out);
-	io_close_async(in->fxc, &tmp);
+	rfs_close_async(in->fxc, &tmp);
 out:
 	/* OpenSSH folds every refusal into FAILURE (same file under another
 	 * name, ...); the kernel's read/write copy then meets the real error,

@@ -579,25 +579,6 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&f->mu);
 }
 
-static void
-close_done(void *arg, int err, const struct fxp_reply *reply)
-{
-	(void)arg;
-	(void)err;
-	(void)reply;
-}
-
-void
-io_close_async(struct fxc *c, const struct rfs_handle *h)
-{
-	struct wire_buf b;
-
-	wire_buf_init(&b, FXP_MAX_OUT_PACKET);
-	if (fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len) == 0)
-		(void)fxc_submit(c, h->chan, &b, close_done, NULL);
-	wire_buf_free(&b);
-}
-
 int
 io_release(struct io_file *f)
 {
@@ -607,8 +588,8 @@ io_release(struct io_file *f)
 	drop_chunks_below(f, UINT64_MAX);
 	pthread_mutex_unlock(&f->mu);
 	for (i = 0; i < f->nstripes; i++)
-		io_close_async(f->fxc, &f->stripe[i]);
-	io_close_async(f->fxc, &f->h);
+		rfs_close_async(f->fxc, &f->stripe[i]);
+	rfs_close_async(f->fxc, &f->h);
 	io_file_put(f);
 	return r;
 }

@@ -140,8 +140,5 @@ void io_note_write(struct io_file *f, uint64_t off, uint64_t len);
  * ignores it; callers may log it). */
 int io_release(struct io_file *f);
 
-/* Sends CLOSE for a bare handle without waiting (directories, temporary
- * handles). Never fails visibly: a dead connection closes everything. */
-void io_close_async(struct fxc *c, const struct rfs_handle *h);
 
 #endif

@@ -504,7 +504,7 @@ meta_mknod(const char *path, mode_t mode, dev_t rdev)
 	free(rp);
 	if (r < 0)
 		return r;
-	io_close_async(fsctx_meta(c), &h);
+	rfs_close_async(fsctx_meta(c), &h);
 	cache_created(c->cache, path, S_IFREG, false);
 	return 0;
 }

@@ -1,0 +1,21 @@
+/* rfs_int: what the files of the rfs module (rfs.c, rfs_list.c) share;
+ * not for other modules (they use rfs.h).
+ */
+#ifndef SSHMOUNTFS_CORE_RFS_INT_H
+#define SSHMOUNTFS_CORE_RFS_INT_H
+
+#include "fxc.h"
+#include "fxp.h"
+#include "rfs.h"
+
+/* The server broke the protocol (r is the decoder's verdict): logs it,
+ * kills the connection (fxc_kill) and returns -EIO, as every later
+ * request on it will. Any thread, the I/O thread included. */
+int rfs_violation(struct fxc *c, int r, const struct fxp_reply *rep);
+
+/* Hands each safe entry of one NAME batch to fn ("." and ".." included).
+ * Returns the number of entries in the batch, or fn's negative verdict,
+ * or a decoder error (-EBADMSG / -EPROTO: the caller calls rfs_violation). */
+int rfs_walk_names(const struct fxp_reply *rep, rfs_dirent_fn *fn, void *arg);
+
+#endif
