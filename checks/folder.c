@@ -105,36 +105,9 @@ struct look {
 };
 
 static int
-reply_attrs(struct fxc_result *r, struct fxp_attr *a)
-{
-	int e = r->err ? r->err : fxp_reply_errno(&r->reply, FXP_ATTRS);
-
-	return e ? e : fxp_dec_attrs(&r->reply, a);
-}
-
-static int
-reply_handle(struct fxc_result *r, struct rfs_handle *h, int chan)
-{
-	const uint8_t *p;
-	uint32_t n;
-	int e = r->err ? r->err : fxp_reply_errno(&r->reply, FXP_HANDLE);
-
-	if (e == 0)
-		e = fxp_dec_handle(&r->reply, &p, &n);
-	if (e == 0 && n > FXP_MAX_HANDLE)
-		e = -EBADMSG;
-	if (e == 0) {
-		h->chan = chan;
-		h->len = n;
-		memcpy(h->data, p, n);
-	}
-	return e;
-}
-
-static int
 look_at(struct fxc *c, const char *root, bool need_write, struct look *lk)
 {
-	struct chk_batch b;
+	struct batch b;
 	struct fxp_attr none = { 0 };
 	char id[RANDID_SIZE + 4], path[4096];
 	int r;
@@ -143,29 +116,21 @@ look_at(struct fxc *c, const char *root, bool need_write, struct look *lk)
 	if (randid_make(id, sizeof(id), 8, NULL) < 0)
 		return -EIO;
 	snprintf(lk->probe, sizeof(lk->probe), ".sshmountfs-probe-%s", id);
-	chk_batch_init(&b);
-	r = fxp_enc_path(chk_batch_next(&b), FXP_STAT, root);
+	batch_init(&b);
+	r = fxp_enc_path(batch_next(&b), FXP_STAT, root);
 	snprintf(path, sizeof(path), "%s/%s", strcmp(root, "/") ? root : "", lk->probe);
-	r = r ?: fxp_enc_path(chk_batch_next(&b), FXP_STAT, path);
+	r = r ?: fxp_enc_path(batch_next(&b), FXP_STAT, path);
 	if (need_write)
-		r = r ?: fxp_enc_open(chk_batch_next(&b), path,
+		r = r ?: fxp_enc_open(batch_next(&b), path,
 				     FXF_WRITE | FXF_CREAT | FXF_EXCL, &none);
-	r = r ?: chk_batch_run(c, 0, &b);
+	r = r ?: batch_run(c, 0, &b);
 	if (r == 0) {
-		lk->stat_err = reply_attrs(&b.res[0], &lk->attr);
-		lk->search_err = reply_attrs(&b.res[1], &none);
-		lk->open_err = need_write ? reply_handle(&b.res[2], &lk->h, 0) : -ENOSYS;
+		lk->stat_err = batch_attrs(&b, 0, &lk->attr);
+		lk->search_err = batch_attrs(&b, 1, &none);
+		lk->open_err = need_write ? batch_handle(&b, 2, 0, &lk->h) : -ENOSYS;
 	}
-	chk_batch_free(&b);
+	batch_free(&b);
 	return r;
-}
-
-static void
-ignore_reply(void *arg, int err, const struct fxp_reply *reply)
-{
-	(void)arg;
-	(void)err;
-	(void)reply;
 }
 
 /* Closes and removes the probe file: one round trip, or none when the
@@ -173,24 +138,20 @@ ignore_reply(void *arg, int err, const struct fxp_reply *reply)
 static int
 unprobe(struct fxc *c, const char *root, struct look *lk, bool wait)
 {
-	struct chk_batch b;
+	struct batch b;
 	char path[4096];
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", strcmp(root, "/") ? root : "", lk->probe);
-	chk_batch_init(&b);
-	r = fxp_enc_handle(chk_batch_next(&b), FXP_CLOSE, lk->h.data, lk->h.len);
-	r = r ?: fxp_enc_path(chk_batch_next(&b), FXP_REMOVE, path);
-	if (r == 0 && !wait) {
-		/* The channel keeps the order: REMOVE runs after CLOSE. */
-		for (size_t i = 0; i < b.n && r == 0; i++)
-			r = fxc_submit(c, lk->h.chan, &b.pkt[i], ignore_reply, NULL);
-	} else if (r == 0) {
-		r = chk_batch_run(c, lk->h.chan, &b);
-		if (r == 0)
-			r = b.res[1].err ?: fxp_reply_errno(&b.res[1].reply, FXP_STATUS);
-	}
-	chk_batch_free(&b);
+	batch_init(&b);
+	r = fxp_enc_handle(batch_next(&b), FXP_CLOSE, lk->h.data, lk->h.len);
+	r = r ?: fxp_enc_path(batch_next(&b), FXP_REMOVE, path);
+	/* The channel keeps the order: REMOVE runs after CLOSE. */
+	if (r == 0 && !wait)
+		r = batch_send(c, lk->h.chan, &b);
+	else if (r == 0 && (r = batch_run(c, lk->h.chan, &b)) == 0)
+		r = batch_status(&b, 1);
+	batch_free(&b);
 	return r;
 }
 

@@ -139,7 +139,7 @@ static int
 create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
 	    uint32_t pflags, const struct fxp_attr *a, struct rfs_handle *h)
 {
-	int chan = batch_chan(fx, rp), r;
+	int chan = rfs_pick_chan(fx, rp), r;
 	struct fxp_attr got;
 	struct batch b;
 	struct stat st;

@@ -200,7 +200,7 @@ meta_mkdir(const char *path, mode_t mode)
 	if ((r = fxp_enc_path_attr(batch_next(&b), FXP_MKDIR, rp, &a)) == 0)
 		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
 	if (r == 0)
-		r = batch_run(fx, batch_chan(fx, rp), &b);
+		r = batch_run(fx, rfs_pick_chan(fx, rp), &b);
 	if (r == 0)
 		r = batch_status(&b, 0);
 	if (r == 0) {

@@ -62,7 +62,7 @@ apply_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a, bool no
 	batch_init(&b);
 	r = encode_path(&b, rp, a, lset, c->follow_symlinks);
 	if (r == 0)
-		r = batch_run(fx, batch_chan(fx, rp), &b);
+		r = batch_run(fx, rfs_pick_chan(fx, rp), &b);
 	if (r == 0 && (r = batch_status(&b, 0)) == 0 && batch_attrs(&b, 1, got) < 0)
 		memset(got, 0, sizeof(*got));
 	batch_free(&b);

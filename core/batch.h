@@ -1,18 +1,21 @@
 /* batch: a few requests sent back to back on one channel and waited for
- * together, so that an operation and the LSTAT that must follow it cost
- * one round trip instead of two (the server runs them in order, so the
- * LSTAT sees the result of the first request).
+ * together. The server runs one channel's requests in order, so a request
+ * and the STAT that must see its result cost one round trip, not two
+ * (sshfs pipelines OPEN and LSTAT the same way), and the folder check asks
+ * its three questions in one.
  *
- * Used where libfuse asks for the new entry's attributes right after
- * creating it (create, mkdir, symlink): sshfs pipelines OPEN and LSTAT the
- * same way.
+ * For core/ and checks/: fs/ asks rfs.h for the compound operations built
+ * on this, never for packets.
  *
- * Thread: any FUSE thread (blocks until every reply is in; fxc's deadlines
- * bound the wait). Errors: 0 or a negative errno; per-request results are
- * in the slots.
+ * Replies are decoded by rfs's rule: a malformed reply (or one of the
+ * wrong type) kills the connection and is -EIO (rfs.h).
+ *
+ * Thread: any thread but fxc's I/O thread (batch_run and batch_wait block
+ * until every reply is in; fxc's deadlines bound the wait). Errors: 0 or a
+ * negative errno; per-request results are in the slots.
  */
-#ifndef SSHMOUNTFS_FS_BATCH_H
-#define SSHMOUNTFS_FS_BATCH_H
+#ifndef SSHMOUNTFS_CORE_BATCH_H
+#define SSHMOUNTFS_CORE_BATCH_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -31,6 +34,7 @@ struct batch_arg {
 };
 
 struct batch {
+	struct fxc *c;		/* set by batch_start / batch_send */
 	int n;
 	struct wire_buf pkt[BATCH_MAX];
 	struct fxc_result res[BATCH_MAX];	/* filled by batch_run / batch_wait */
@@ -52,6 +56,10 @@ int batch_run(struct fxc *c, int chan, struct batch *b);
 /* The two halves of batch_run, to do other work while the replies travel. */
 int batch_start(struct fxc *c, int chan, struct batch *b);
 void batch_wait(struct batch *b);
+/* Sends all on 'chan' and does not wait: the replies are dropped (a
+ * clean-up whose outcome nobody needs). 0, or -EIO when nothing could be
+ * sent. */
+int batch_send(struct fxc *c, int chan, struct batch *b);
 /* Waits for what was started and frees the results (always call it). */
 void batch_free(struct batch *b);
 
@@ -59,9 +67,5 @@ void batch_free(struct batch *b);
 int batch_status(const struct batch *b, int i);
 int batch_handle(const struct batch *b, int i, int chan, struct rfs_handle *h);
 int batch_attrs(const struct batch *b, int i, struct fxp_attr *a);
-
-/* The channel path operations on 'path' use (rfs routes them by a hash of
- * the path, so an open file and later operations on its path share one). */
-int batch_chan(struct fxc *c, const char *path);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rfs_int.h"
+
 void
 batch_init(struct batch *b)
 {
@@ -43,6 +45,7 @@ batch_start(struct fxc *c, int chan, struct batch *b)
 {
 	int i, sent = 0;
 
+	b->c = c;
 	b->started = true;
 	for (i = 0; i < b->n; i++) {
 		b->arg[i].b = b;
@@ -80,6 +83,26 @@ batch_run(struct fxc *c, int chan, struct batch *b)
 	return r;
 }
 
+static void
+batch_dropped(void *arg, int err, const struct fxp_reply *reply)
+{
+	(void)arg;
+	(void)err;
+	(void)reply;
+}
+
+int
+batch_send(struct fxc *c, int chan, struct batch *b)
+{
+	int i, sent = 0;
+
+	b->c = c;
+	for (i = 0; i < b->n; i++)
+		if (fxc_submit(c, chan, &b->pkt[i], batch_dropped, NULL) == 0)
+			sent++;
+	return sent ? 0 : -EIO;
+}
+
 void
 batch_free(struct batch *b)
 {
@@ -95,12 +118,21 @@ batch_free(struct batch *b)
 	pthread_mutex_destroy(&b->mu);
 }
 
+/* A decoder's verdict on slot i, by rfs's rule. */
+static int
+batch_check(const struct batch *b, int i, int r)
+{
+	if (r == -EBADMSG || r == -EPROTO)
+		return rfs_violation(b->c, r, &b->res[i].reply);
+	return r;
+}
+
 int
 batch_status(const struct batch *b, int i)
 {
 	if (b->res[i].err < 0)
 		return b->res[i].err;
-	return fxp_reply_errno(&b->res[i].reply, FXP_STATUS);
+	return batch_check(b, i, fxp_reply_errno(&b->res[i].reply, FXP_STATUS));
 }
 
 int
@@ -112,10 +144,9 @@ batch_handle(const struct batch *b, int i, int chan, struct rfs_handle *h)
 
 	if (b->res[i].err < 0)
 		return b->res[i].err;
-	if ((r = fxp_reply_errno(&b->res[i].reply, FXP_HANDLE)) < 0)
+	if ((r = batch_check(b, i, fxp_reply_errno(&b->res[i].reply, FXP_HANDLE))) < 0 ||
+	    (r = batch_check(b, i, fxp_dec_handle(&b->res[i].reply, &p, &len))) < 0)
 		return r;
-	if (fxp_dec_handle(&b->res[i].reply, &p, &len) < 0 || len > FXP_MAX_HANDLE)
-		return -EIO;
 	h->chan = chan;
 	h->len = len;
 	memcpy(h->data, p, len);
@@ -127,22 +158,11 @@ batch_attrs(const struct batch *b, int i, struct fxp_attr *a)
 {
 	int r;
 
+	memset(a, 0, sizeof(*a));
 	if (b->res[i].err < 0)
 		return b->res[i].err;
-	if ((r = fxp_reply_errno(&b->res[i].reply, FXP_ATTRS)) < 0)
+	if ((r = batch_check(b, i, fxp_reply_errno(&b->res[i].reply, FXP_ATTRS))) < 0)
 		return r;
-	return fxp_dec_attrs(&b->res[i].reply, a) < 0 ? -EIO : 0;
+	return batch_check(b, i, fxp_dec_attrs(&b->res[i].reply, a));
 }
 
-int
-batch_chan(struct fxc *c, const char *path)
-{
-	int n = fxc_nchannels(c);
-	uint32_t h = 2166136261u;	/* FNV-1a, as rfs routes path requests */
-
-	if (n <= 1)
-		return 0;
-	for (; *path; path++)
-		h = (h ^ (uint8_t)*path) * 16777619u;
-	return (int)(h % (uint32_t)n);
-}
