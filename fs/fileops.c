@@ -79,25 +79,32 @@ attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
 	return 0;
 }
 
-/* The size to seed io with: exact for O_APPEND (FSTAT), else a hint. */
-static int
-open_size(struct fxc *fx, const struct rfs_handle *h, int flags, const struct stat *st,
-	  uint64_t *size)
+/* The size hint to seed io with (O_APPEND learns the exact size before
+ * its first write: io.h). */
+static uint64_t
+open_size(int flags, const struct stat *st)
 {
-	struct fxp_attr a;
-	int r;
+	if (flags & O_TRUNC)
+		return 0;
+	return st ? (uint64_t)st->st_size : RA_UNKNOWN_SIZE;
+}
 
-	*size = st ? (uint64_t)st->st_size : RA_UNKNOWN_SIZE;
-	if (flags & O_TRUNC) {
-		*size = 0;
-		return 0;
+#define FILEOPS_MAX_SETTLE 16
+
+int
+fileops_settle_others(struct fs_ctx *c, const char *path, struct io_file *except)
+{
+	struct io_file *w[FILEOPS_MAX_SETTLE];
+	int n = ofile_writers(&c->files, path, except, w, FILEOPS_MAX_SETTLE), r = 0, i;
+
+	for (i = 0; i < n; i++) {
+		int e = io_flush(w[i]);
+
+		if (r == 0 && e < 0)
+			r = e;
+		io_file_put(w[i]);
 	}
-	if (!(flags & O_APPEND))
-		return 0;
-	if ((r = rfs_fstat(fx, h, &a)) < 0)
-		return r;
-	*size = (a.flags & FXA_SIZE) ? a.size : 0;
-	return 0;
+	return r;
 }
 
 int
@@ -119,10 +126,7 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	free(rp);
 	if (r < 0)
 		return r;
-	if ((r = open_size(fx, &h, fi->flags, have_st ? &st : NULL, &size)) < 0) {
-		rfs_close_async(fx, &h);
-		return r;
-	}
+	size = open_size(fi->flags, have_st ? &st : NULL);
 	if (fi->flags & O_TRUNC) {
 		cache_invalidate_attr(c->cache, path);
 		ofile_changed(&c->files, path, NULL);
@@ -179,12 +183,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	free(rp);
 	if (r < 0)
 		return r;
-	if ((r = open_size(fx, &h, fi->flags, NULL, &size)) < 0) {
-		rfs_close_async(fx, &h);
-		return r;
-	}
-	if (fi->flags & O_EXCL)
-		size = 0;
+	size = (fi->flags & O_EXCL) ? 0 : open_size(fi->flags, NULL);
 	cache_policy(c, path, NULL, fi);
 	return attach(c, fx, &h, path, size, fi);
 }
@@ -255,6 +254,18 @@ out:
 	free(p);
 }
 
+/* O_APPEND writes at the end of everything this mount was told was
+ * written, by any descriptor of the file. */
+static int
+append_sync(struct fs_ctx *c, struct io_file *f)
+{
+	char *p = ofile_path(&c->files, f);
+	int r = p ? fileops_settle_others(c, p, f) : 0;
+
+	free(p);
+	return r < 0 ? r : io_append_sync(f);
+}
+
 int
 fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
@@ -265,6 +276,8 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	(void)path;
 	if (off < 0)
 		return -EINVAL;
+	if (io_append_stale(f) && (r = append_sync(fuseapi_ctx(), f)) < 0)
+		return (int)r;
 	/* Before: no cached size older than this write is served while it
 	 * travels. After: a reply that left the server before the WRITE
 	 * (an FSTAT sent meanwhile) cannot be cached as current. */

@@ -54,6 +54,7 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 	f->readable = acc == O_RDONLY || acc == O_RDWR;
 	f->writable = acc == O_WRONLY || acc == O_RDWR;
 	f->append = (flags & O_APPEND) != 0;
+	f->append_stale = f->append;
 	f->size_hint = size;
 	f->append_off = size == RA_UNKNOWN_SIZE ? 0 : size;
 	wb_init(&f->wb, IO_WRITE_LIMIT);
@@ -80,6 +81,7 @@ file_destroy(struct io_file *f)
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f->path);
+	free(f->hidden);
 	free(f);
 }
 
@@ -561,7 +563,42 @@ io_drop_readahead(struct io_file *f)
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);
 	ra_reset(&f->ra);
+	f->append_stale = f->append;
 	pthread_mutex_unlock(&f->mu);
+}
+
+bool
+io_append_stale(struct io_file *f)
+{
+	bool stale;
+
+	pthread_mutex_lock(&f->mu);
+	stale = f->append_stale;
+	pthread_mutex_unlock(&f->mu);
+	return stale;
+}
+
+int
+io_append_sync(struct io_file *f)
+{
+	struct fxp_attr a;
+	int r;
+
+	/* Cleared first: a change by another handle while the FSTAT travels
+	 * marks it again. */
+	pthread_mutex_lock(&f->mu);
+	f->append_stale = false;
+	pthread_mutex_unlock(&f->mu);
+	if ((r = io_fstat(f, &a)) < 0) {
+		pthread_mutex_lock(&f->mu);
+		f->append_stale = true;
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->append_off = (a.flags & FXA_SIZE) ? a.size : 0;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
 }
 
 void

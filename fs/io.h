@@ -25,8 +25,11 @@
  *
  * O_APPEND: OpenSSH's FXF_APPEND is not something to rely on across
  * servers (some ignore it and write at the offset given), so the handle
- * keeps its own end-of-file offset (the size at open plus what it appended)
- * and writes there. Appends from other clients in between are not seen.
+ * keeps its own end-of-file offset and writes there. It learns the size
+ * (io_append_sync) before its first write and again after another handle
+ * of the mount changed the file (io_drop_readahead), once the writes those
+ * handles were told succeeded have landed (fileops.c waits for them).
+ * Appends from other clients in between are not seen.
  *
  * Lifetime: io_file_new() gives one reference (the FUSE handle); in-flight
  * requests hold more. io_release() drains writes, sends CLOSE without
@@ -73,11 +76,13 @@ struct io_file {
 	struct rfs_handle stripe[IO_MAX_STRIPES];
 	uint64_t size_hint;	/* size at open, grown by our writes */
 	uint64_t append_off;	/* next O_APPEND offset */
+	bool append_stale;	/* append_off must be learned again */
 	struct wb wb;
 	struct ra_state ra;
 	struct io_chunk *chunks;
 	/* ofile.c's registry: path and links, under the registry's lock */
 	char *path;
+	char *hidden;		/* libfuse's hidden name once unlinked (hidden.h) */
 	struct io_file *reg_next, *reg_prev;
 };
 
@@ -128,8 +133,16 @@ int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr
 /* Whether a write (or truncate, or copy) went through the handle. */
 bool io_file_wrote(struct io_file *f);
 
-/* Drops the handle's read-ahead (the file changed through another handle). */
+/* The file changed through another handle: drops the handle's read-ahead
+ * and, for O_APPEND, the end-of-file offset it knew. */
 void io_drop_readahead(struct io_file *f);
+
+/* True when an O_APPEND handle must learn the size before its next write. */
+bool io_append_stale(struct io_file *f);
+
+/* FSTAT (after the handle's own writes) to set the O_APPEND offset; the
+ * caller first waits for other handles' writes it must see. */
+int io_append_sync(struct io_file *f);
 
 /* The server changed [off, off+len) behind the handle's back (copy-data
  * into it): drops read-ahead and counts as a write. */

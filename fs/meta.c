@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "fileops.h"
+#include "hidden.h"
 #include "io.h"
 #include "log.h"
 #include "path.h"
@@ -40,6 +42,11 @@ raw_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 
 	if (f)
 		return io_fstat(f, a);
+	if ((f = hidden_file(c, path)) != NULL) {
+		r = io_fstat(f, a);
+		io_file_put(f);
+		return r;
+	}
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = rfs_lstat(fsctx_meta(c), rp, a);
@@ -74,12 +81,18 @@ stat_remote(struct fs_ctx *c, const char *path, struct stat *st)
 	return r;
 }
 
+/* The attributes through f's handle, after the writes other descriptors
+ * of the same path were told succeeded (theirs travel on other channels). */
 static int
 stat_file(struct fs_ctx *c, struct io_file *f, struct stat *st)
 {
 	struct fxp_attr a;
-	int r = io_fstat(f, &a);
+	char *p = ofile_path(&c->files, f);
+	int r = p ? fileops_settle_others(c, p, f) : 0;
 
+	free(p);
+	if (r == 0)
+		r = io_fstat(f, &a);
 	return r < 0 ? r : fsctx_stat(c, &a, st);
 }
 
@@ -99,6 +112,13 @@ meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		return -EIO;
 	if (path_name_too_long(path))
 		return -ENAMETOOLONG;	/* not ENOENT from a cached listing */
+	if (hidden_probe(path))
+		return -ENOENT;
+	if ((f = hidden_file(c, path)) != NULL) {
+		r = stat_file(c, f, st);
+		io_file_put(f);
+		return r;
+	}
 	if (cache_get_attr(c->cache, path, st))
 		return 0;
 	if ((f = ofile_find(&c->files, path, true)) != NULL) {
@@ -224,6 +244,8 @@ remove_path(const char *path, bool dir)
 	char *rp;
 	int r;
 
+	if (!dir && hidden_release_unlink(path))
+		return 0;	/* never made on the server (hidden.h) */
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = dir ? rfs_rmdir(fsctx_meta(c), rp) : rfs_remove(fsctx_meta(c), rp);
@@ -297,14 +319,39 @@ rename_aside(struct fs_ctx *c, const char *rf, const char *rt, int first)
 	return r;
 }
 
+/* libfuse hiding an open file under 'to' (hidden.h). */
+static int
+rename_hidden(struct fs_ctx *c, const char *from, const char *to, enum hidden_kind kind)
+{
+	char *rf;
+	int r = 0;
+
+	if (kind == HIDDEN_UNLINK) {
+		if ((r = fsctx_remote(c, from, &rf)) < 0)
+			return r;
+		r = rfs_remove(fsctx_meta(c), rf);
+		free(rf);
+		if (r == 0)
+			cache_removed(c->cache, from);
+	}
+	/* HIDDEN_REPLACE: the RENAME that follows replaces the file on the
+	 * server atomically; until then the name keeps the old file there. */
+	if (r == 0)
+		ofile_hide(&c->files, from, to);
+	return r;
+}
+
 int
 meta_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct fs_ctx *c = fuseapi_ctx();
+	enum hidden_kind kind = hidden_rename(to);
 	char *rf = NULL, *rt = NULL;
 	mode_t type;
 	int r;
 
+	if (kind != HIDDEN_NONE)
+		return rename_hidden(c, from, to, kind);
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL;		/* RENAME_EXCHANGE, RENAME_WHITEOUT */
 	type = known_type(c, from);

@@ -16,6 +16,7 @@
 #include "dirops.h"
 #include "fsopts.h"
 #include "fuseapi.h"
+#include "hidden.h"
 #include "log.h"
 #include "ops.h"
 #include "probe.h"
@@ -205,6 +206,9 @@ mount_serve(struct fs_ctx *c, const struct opts *o, struct daemon *d)
 		fsopts_free(&fo);
 		return MOUNT_EXIT_FAILED;
 	}
+	if ((r = hidden_install(l.se)) < 0)
+		log_warn("files unlinked while open may show up as .fuse_hidden files: %s",
+			 strerror(-r));
 	r = serve(&l, &fo);
 	fuse_destroy(l.f);
 	fsopts_free(&fo);

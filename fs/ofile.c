@@ -50,13 +50,32 @@ ofile_remove(struct ofile_table *t, struct io_file *f)
 	pthread_mutex_unlock(&t->mu);
 }
 
+/* Takes every file at or under 'path' off its path (caller holds the lock). */
+static void
+detach_under(struct ofile_table *t, const char *path)
+{
+	struct io_file *f;
+
+	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
+		if (f->path && path_is_under(f->path, path)) {
+			free(f->path);
+			f->path = NULL;
+		}
+	}
+}
+
 int
 ofile_rename(struct ofile_table *t, const char *from, const char *to)
 {
 	struct io_file *f;
 	int r = 0;
 
+	if (strcmp(from, to) == 0)
+		return 0;	/* rename(2) of a name onto itself changes nothing */
 	pthread_mutex_lock(&t->mu);
+	/* The replaced file (or tree) is no longer reachable by any path:
+	 * path operations on 'to' must never find its handles. */
+	detach_under(t, to);
 	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
 		char *np;
 
@@ -76,16 +95,61 @@ ofile_rename(struct ofile_table *t, const char *from, const char *to)
 void
 ofile_unlinked(struct ofile_table *t, const char *path)
 {
+	ofile_hide(t, path, NULL);
+}
+
+void
+ofile_hide(struct ofile_table *t, const char *path, const char *hidden)
+{
 	struct io_file *f;
 
 	pthread_mutex_lock(&t->mu);
 	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		if (f->path && strcmp(f->path, path) == 0) {
-			free(f->path);
-			f->path = NULL;
+		if (f->path == NULL || strcmp(f->path, path) != 0)
+			continue;
+		free(f->path);
+		f->path = NULL;
+		if (hidden) {
+			free(f->hidden);
+			f->hidden = strdup(hidden);	/* NULL: only fstat-by-name is lost */
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
+}
+
+struct io_file *
+ofile_find_hidden(struct ofile_table *t, const char *hidden)
+{
+	struct io_file *f, *found = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	for (f = t->head.reg_next; f != &t->head && !found; f = f->reg_next) {
+		if (f->hidden && strcmp(f->hidden, hidden) == 0) {
+			io_file_get(f);
+			found = f;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return found;
+}
+
+int
+ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
+	      struct io_file **out, int max)
+{
+	struct io_file *f;
+	int n = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (f = t->head.reg_next; f != &t->head && n < max; f = f->reg_next) {
+		if (f == except || f->path == NULL || strcmp(f->path, path) != 0 ||
+		    !io_file_wrote(f))
+			continue;
+		io_file_get(f);
+		out[n++] = f;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return n;
 }
 
 struct io_file *

@@ -2,8 +2,10 @@
  *
  * libfuse runs with nullpath_ok (no path on read/write/release), so the fs
  * keeps each open file's current path here: renames move it, an unlink
- * detaches it (the server keeps the open handle usable, so hard_remove is
- * safe and leaves no .fuse_hidden files behind). Path operations look here
+ * detaches it (the server keeps the open handle usable, so nothing is
+ * renamed to a .fuse_hidden file on the server; hidden.h says how libfuse's
+ * hidden names are kept local). A rename over an open file detaches the
+ * replaced one. Path operations look here
  * to stay ordered after write-behind: getattr or truncate of a path that has
  * a handle with writes goes through that handle (FSTAT/FSETSTAT on its
  * channel), never racing ahead of WRITEs still queued.
@@ -32,11 +34,27 @@ int ofile_add(struct ofile_table *t, struct io_file *f, const char *path);
 /* Unregisters f (idempotent). */
 void ofile_remove(struct ofile_table *t, struct io_file *f);
 
-/* Everything at or under 'from' now lives under 'to'. 0 or -ENOMEM (paths
- * that could not be moved are detached). */
+/* Everything at or under 'from' now lives under 'to'; what was at or under
+ * 'to' (the replaced file or tree) is detached first, as if unlinked. 0 or
+ * -ENOMEM (paths that could not be moved are detached). */
 int ofile_rename(struct ofile_table *t, const char *from, const char *to);
 /* Files at exactly 'path' lose their path (unlinked while open). */
 void ofile_unlinked(struct ofile_table *t, const char *path);
+
+/* As ofile_unlinked, and the files answer to libfuse's name for the hidden
+ * node ('hidden', see hidden.h) when not NULL: no path operation reaches
+ * them by 'path' any more, but fstat and fchmod, which libfuse sends by the
+ * hidden name, find them with ofile_find_hidden(). */
+void ofile_hide(struct ofile_table *t, const char *path, const char *hidden);
+
+/* A referenced open file that answers to the hidden name (io_file_put when
+ * done), or NULL. */
+struct io_file *ofile_find_hidden(struct ofile_table *t, const char *hidden);
+
+/* Up to 'max' referenced files at 'path' other than 'except' that have
+ * written through their handles (io_file_put each). Returns how many. */
+int ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
+		  struct io_file **out, int max);
 
 /* A referenced open file at 'path' (io_file_put when done) that has
  * written through its handle (when 'writers' is true) or any open file of

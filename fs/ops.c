@@ -14,7 +14,7 @@ ops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	cfg->readdir_ino = 0;
 	cfg->nullpath_ok = 1;
-	cfg->hard_remove = 1;
+	cfg->hard_remove = 0;	/* hidden.h: kept local, never on the server */
 	cfg->no_rofd_flush = 1;
 	cfg->kernel_cache = 0;
 	cfg->auto_cache = 0;

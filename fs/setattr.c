@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "hidden.h"
 #include "io.h"
 #include "rfs.h"
 
@@ -83,6 +84,8 @@ handle_for(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
 		io_file_get(f);
 		return f;
 	}
+	if ((f = hidden_file(c, path)) != NULL)
+		return f;
 	return path ? ofile_find(&c->files, path, true) : NULL;
 }
 
@@ -116,6 +119,8 @@ setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	struct fxp_attr got;
 	int r;
 
+	if (f && path && hidden_is_name(path))
+		path = NULL;	/* remember() under the file's own path, if any */
 	if (f)
 		r = io_setattr_stat(f, a, &got);
 	else
