@@ -91,20 +91,16 @@ open_size(int flags, const struct stat *st)
 
 #define FILEOPS_MAX_SETTLE 16
 
-int
+void
 fileops_settle_others(struct fs_ctx *c, const char *path, struct io_file *except)
 {
 	struct io_file *w[FILEOPS_MAX_SETTLE];
-	int n = ofile_writers(&c->files, path, except, w, FILEOPS_MAX_SETTLE), r = 0, i;
+	int n = ofile_writers(&c->files, path, except, w, FILEOPS_MAX_SETTLE), i;
 
 	for (i = 0; i < n; i++) {
-		int e = io_flush(w[i]);
-
-		if (r == 0 && e < 0)
-			r = e;
+		(void)io_flush(w[i]);	/* its own descriptor reports its errors */
 		io_file_put(w[i]);
 	}
-	return r;
 }
 
 int
@@ -121,6 +117,10 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
+	/* O_TRUNC comes after the writes other descriptors were told
+	 * succeeded, which may still travel on other channels. */
+	if (fi->flags & O_TRUNC)
+		fileops_settle_others(c, path, NULL);
 	have_st = cache_get_attr(c->cache, path, &st);
 	r = rfs_open(fx, -1, rp, fileops_pflags(fi->flags & ~(O_CREAT | O_EXCL)), NULL, &h);
 	free(rp);
@@ -192,10 +192,15 @@ int
 fileops_read(const char *path, char *buf, size_t size, off_t off,
 	     struct fuse_file_info *fi)
 {
+	struct io_file *f = fuseapi_file(fi);
+
 	(void)path;
 	if (off < 0)
 		return -EINVAL;
-	return (int)io_read(fuseapi_file(fi), buf, size, (uint64_t)off);
+	/* A READ on this handle's channel could overtake the WRITEs other
+	 * descriptors of the file were told succeeded. */
+	fileops_settle_others(fuseapi_ctx(), NULL, f);
+	return (int)io_read(f, buf, size, (uint64_t)off);
 }
 
 /* The file's attributes and content stamp are no longer what we cached,
@@ -208,9 +213,9 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 	if (p) {
 		cache_invalidate_attr(c->cache, p);
 		cache_stamp_clear(c->cache, p);
-		ofile_changed(&c->files, p, f);
 		free(p);
 	}
+	ofile_changed(&c->files, NULL, f);
 }
 
 /* Opens the file for writing on every other channel at once (one round
@@ -259,11 +264,8 @@ out:
 static int
 append_sync(struct fs_ctx *c, struct io_file *f)
 {
-	char *p = ofile_path(&c->files, f);
-	int r = p ? fileops_settle_others(c, p, f) : 0;
-
-	free(p);
-	return r < 0 ? r : io_append_sync(f);
+	fileops_settle_others(c, NULL, f);
+	return io_append_sync(f);
 }
 
 int

@@ -29,10 +29,12 @@ ssize_t fileops_copy_file_range(const char *path_in, struct fuse_file_info *fi_i
 				struct fuse_file_info *fi_out, off_t off_out,
 				size_t len, int flags);
 
-/* Waits for the writes of every other descriptor with writes at 'path'
- * (except 'except'): they travel on other channels, and a size or offset
- * learned next must include them. 0 or their first write error. */
-int fileops_settle_others(struct fs_ctx *c, const char *path, struct io_file *except);
+/* Waits for the writes of every descriptor with writes at 'path' (NULL:
+ * of the same file as 'except', unlinked or not) other than 'except':
+ * they travel on other channels, and a read, size, offset or truncate that
+ * comes next must come after them. Their errors are their descriptors'
+ * to report. */
+void fileops_settle_others(struct fs_ctx *c, const char *path, struct io_file *except);
 
 /* SFTP OPEN flags for open(2) flags (O_CREAT/O_EXCL/O_TRUNC included). */
 uint32_t fileops_pflags(int flags);

@@ -87,12 +87,10 @@ static int
 stat_file(struct fs_ctx *c, struct io_file *f, struct stat *st)
 {
 	struct fxp_attr a;
-	char *p = ofile_path(&c->files, f);
-	int r = p ? fileops_settle_others(c, p, f) : 0;
+	int r;
 
-	free(p);
-	if (r == 0)
-		r = io_fstat(f, &a);
+	fileops_settle_others(c, NULL, f);
+	r = io_fstat(f, &a);
 	return r < 0 ? r : fsctx_stat(c, &a, st);
 }
 

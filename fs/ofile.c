@@ -133,6 +133,19 @@ ofile_find_hidden(struct ofile_table *t, const char *hidden)
 	return found;
 }
 
+/* Whether f is the file that 'path' names, or with path NULL, the same file
+ * as 'like' (its path, or its hidden name once unlinked). Caller holds the
+ * lock. */
+static bool
+same_file(const struct io_file *f, const char *path, const struct io_file *like)
+{
+	if (path)
+		return f->path && strcmp(f->path, path) == 0;
+	if (like->path)
+		return f->path && strcmp(f->path, like->path) == 0;
+	return like->hidden && f->hidden && strcmp(f->hidden, like->hidden) == 0;
+}
+
 int
 ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
 	      struct io_file **out, int max)
@@ -140,10 +153,11 @@ ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
 	struct io_file *f;
 	int n = 0;
 
+	if (path == NULL && except == NULL)
+		return 0;
 	pthread_mutex_lock(&t->mu);
 	for (f = t->head.reg_next; f != &t->head && n < max; f = f->reg_next) {
-		if (f == except || f->path == NULL || strcmp(f->path, path) != 0 ||
-		    !io_file_wrote(f))
+		if (f == except || !same_file(f, path, except) || !io_file_wrote(f))
 			continue;
 		io_file_get(f);
 		out[n++] = f;
@@ -190,9 +204,11 @@ ofile_changed(struct ofile_table *t, const char *path, struct io_file *except)
 {
 	struct io_file *f;
 
+	if (path == NULL && except == NULL)
+		return;
 	pthread_mutex_lock(&t->mu);
 	for (f = t->head.reg_next; f != &t->head; f = f->reg_next)
-		if (f != except && f->path && strcmp(f->path, path) == 0)
+		if (f != except && same_file(f, path, except))
 			io_drop_readahead(f);	/* lock order: ofile, then the file */
 	pthread_mutex_unlock(&t->mu);
 }

@@ -51,8 +51,10 @@ void ofile_hide(struct ofile_table *t, const char *path, const char *hidden);
  * done), or NULL. */
 struct io_file *ofile_find_hidden(struct ofile_table *t, const char *hidden);
 
-/* Up to 'max' referenced files at 'path' other than 'except' that have
- * written through their handles (io_file_put each). Returns how many. */
+/* Up to 'max' referenced files other than 'except' that have written
+ * through their handles (io_file_put each): those at 'path', or with path
+ * NULL, those of the same file as 'except' (its path, or its hidden name
+ * once unlinked). Returns how many. */
 int ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
 		  struct io_file **out, int max);
 
@@ -66,8 +68,9 @@ struct io_file *ofile_find(struct ofile_table *t, const char *path, bool writers
  * requests may be older than what the kernel already knows). */
 bool ofile_has_writer(struct ofile_table *t, const char *path);
 
-/* The file at 'path' changed through 'except' (a write, a truncate):
- * the other open handles of the path drop their read-ahead. */
+/* The file at 'path' (NULL: the file of 'except', unlinked or not)
+ * changed through 'except' (a write, a truncate): its other open handles
+ * drop their read-ahead. */
 void ofile_changed(struct ofile_table *t, const char *path, struct io_file *except);
 
 /* A copy of f's current path, or NULL when unlinked or on ENOMEM. */

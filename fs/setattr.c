@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "fileops.h"
 #include "hidden.h"
 #include "io.h"
 #include "rfs.h"
@@ -97,12 +98,12 @@ remember(struct fs_ctx *c, const char *path, struct io_file *f, const struct fxp
 	char *p = path ? strdup(path) : (f ? ofile_path(&c->files, f) : NULL);
 	struct stat st;
 
+	if ((a->flags & FXA_SIZE) && (p || f))
+		ofile_changed(&c->files, p, f);
 	if (p == NULL)
 		return;
 	if (a->flags & (FXA_SIZE | FXA_ACMODTIME))
 		cache_stamp_clear(c->cache, p);
-	if (a->flags & FXA_SIZE)
-		ofile_changed(&c->files, p, f);
 	if ((got->flags & FXA_PERMISSIONS) && fsctx_stat(c, got, &st) == 0)
 		cache_replace_attr(c->cache, p, &st, gen);
 	else
@@ -121,6 +122,9 @@ setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 
 	if (f && path && hidden_is_name(path))
 		path = NULL;	/* remember() under the file's own path, if any */
+	/* After every write a descriptor of the file was told succeeded: a
+	 * WRITE landing later would undo a truncate or move the mtime. */
+	fileops_settle_others(c, path, f);
 	if (f)
 		r = io_setattr_stat(f, a, &got);
 	else
