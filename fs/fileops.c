@@ -306,6 +306,9 @@ fileops_flush(const char *path, struct fuse_file_info *fi)
 	int r;
 
 	(void)path;
+	/* The FSTAT must not miss what other descriptors wrote: cached, it
+	 * would hide their writes for the whole cache timeout. */
+	fileops_settle_others(c, NULL, f);
 	r = io_flush_stat(f, &a);
 	if (r == 0 && (a.flags & FXA_PERMISSIONS) && fsctx_stat(c, &a, &st) == 0 &&
 	    (p = ofile_path(&c->files, f)) != NULL) {
