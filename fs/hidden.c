@@ -64,11 +64,13 @@ in_hiding_request(void)
 bool
 hidden_probe(const char *path)
 {
+	size_t n;
+
 	if (!in_hiding_request() || !hidden_is_name(path))
 		return false;
 	/* Too long to note: the rename is then an ordinary one. */
-	if (strlen(path) < sizeof(probed))
-		strcpy(probed, path);
+	if ((n = strlen(path)) < sizeof(probed))
+		memcpy(probed, path, n + 1);
 	return true;
 }
 
