@@ -251,8 +251,7 @@ rfs_pick_chan(struct fxc *c, const char *path)
 	return (int)(h % (uint32_t)n);
 }
 
-/* OpenSSH answers FAILURE for EEXIST, EISDIR and more: find which. */
-static int
+int
 rfs_open_errno(struct fxc *c, const char *path, uint32_t pflags, int r)
 {
 	struct fxp_attr a;
@@ -402,10 +401,17 @@ rfs_mkdir(struct fxc *c, const char *path, mode_t mode)
 {
 	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
 	struct wire_buf b = { 0 };
-	struct fxp_attr st;
 	int r;
 
 	r = rfs_do_status(c, -1, &b, fxp_enc_path_attr(&b, FXP_MKDIR, path, &a));
+	return rfs_mkdir_errno(c, path, r);
+}
+
+int
+rfs_mkdir_errno(struct fxc *c, const char *path, int r)
+{
+	struct fxp_attr st;
+
 	if (r == RFS_FAILURE && rfs_exists(c, path, &st))
 		return -EEXIST;
 	return r;

@@ -139,4 +139,42 @@ int rfs_statvfs(struct fxc *c, const char *path, struct statvfs *st);
 int rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
 		  uint64_t len, const struct rfs_handle *out, uint64_t off_out);
 
+/* ---- an operation and the attributes after it (rfs_pair.c) ----
+ *
+ * The STAT travels right behind the operation on the same channel, so the
+ * server runs it after the operation: one round trip instead of two (sshfs
+ * pipelines OPEN and LSTAT the same way). 'after' gets the attributes the
+ * operation left, or after->flags 0 when that STAT failed. The operation's
+ * own result is returned, with FAILURE refined as the single call's. */
+
+/* OPEN as rfs_open (chan -1 picks by path), LSTAT of path behind it. */
+int rfs_open_lstat(struct fxc *c, int chan, const char *path, uint32_t pflags,
+		   const struct fxp_attr *a, struct rfs_handle *h, struct fxp_attr *after);
+/* MKDIR with attributes a (a->perm: the mode), LSTAT behind it. */
+int rfs_mkdir_lstat(struct fxc *c, const char *path, const struct fxp_attr *a,
+		    struct fxp_attr *after);
+/* SETSTAT (LSETSTAT when 'lset': the symlink itself; -EOPNOTSUPP without
+ * lsetstat@openssh.com), then STAT (LSTAT when !follow). */
+int rfs_setstat_stat(struct fxc *c, const char *path, const struct fxp_attr *a, bool lset,
+		     bool follow, struct fxp_attr *after);
+/* FSETSTAT, then FSTAT, on the handle's channel (behind its WRITEs). */
+int rfs_fsetstat_fstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a,
+		       struct fxp_attr *after);
+
+/* An FSTAT sent now and collected later: it travels behind the requests
+ * already queued on the handle's channel (WRITEs), so the caller can wait
+ * for other things meanwhile. rfs_fstat_send never fails visibly (an FSTAT
+ * that could not be sent is collected as -EIO); rfs_fstat_collect waits,
+ * fills *a (flags 0 on error), frees p and returns 0 or a negative errno. */
+struct rfs_pending;
+struct rfs_pending *rfs_fstat_send(struct fxc *c, const struct rfs_handle *h);
+int rfs_fstat_collect(struct rfs_pending *p, struct fxp_attr *a);
+
+/* OPENs path on each of chans[0..n) at once (n <= RFS_OPEN_EACH_MAX), all
+ * in flight together, and waits: the ones that opened are in out[] (in
+ * the order of chans) and their number is returned. */
+#define RFS_OPEN_EACH_MAX 8
+int rfs_open_each(struct fxc *c, const char *path, uint32_t pflags, const int *chans, int n,
+		  struct rfs_handle *out);
+
 #endif

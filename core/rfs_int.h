@@ -1,5 +1,5 @@
-/* rfs_int: what the files of the rfs module (rfs.c, rfs_list.c) share;
- * not for other modules (they use rfs.h).
+/* rfs_int: what the files of the rfs module (rfs.c, rfs_list.c, rfs_pair.c)
+ * and core/batch.c share; not for other modules (they use rfs.h).
  */
 #ifndef SSHMOUNTFS_CORE_RFS_INT_H
 #define SSHMOUNTFS_CORE_RFS_INT_H
@@ -17,5 +17,11 @@ int rfs_violation(struct fxc *c, int r, const struct fxp_reply *rep);
  * Returns the number of entries in the batch, or fn's negative verdict,
  * or a decoder error (-EBADMSG / -EPROTO: the caller calls rfs_violation). */
 int rfs_walk_names(const struct fxp_reply *rep, rfs_dirent_fn *fn, void *arg);
+
+/* The errno behind OpenSSH's catch-all FAILURE (r) for an OPEN of path
+ * with pflags (-EEXIST, -EISDIR), found by an LSTAT; other r pass. */
+int rfs_open_errno(struct fxc *c, const char *path, uint32_t pflags, int r);
+/* The same for MKDIR: -EEXIST when path exists. */
+int rfs_mkdir_errno(struct fxc *c, const char *path, int r);
 
 #endif

@@ -778,6 +778,76 @@ test_write(void)
 	free(buf);
 }
 
+/* ---- an operation and the attributes after it (rfs_pair.c) ---- */
+
+/* "/new" can be made and is then a directory, "/f" a file of 7 bytes,
+ * "/exists" refuses creation (FAILURE) but exists. */
+static int
+h_pairs(struct srv *s, uint8_t type, uint32_t id, struct wire_rd *rd, const struct seen *q)
+{
+	(void)rd;
+	if (type == FXP_MKDIR || type == FXP_OPEN)
+		if (strcmp(q->a, "/exists") == 0)
+			reply_status(s, id, FX_FAILURE);
+		else if (type == FXP_OPEN)
+			reply_handle(s, id);
+		else
+			reply_status(s, id, FX_OK);
+	else if (type == FXP_LSTAT || type == FXP_STAT)
+		reply_attrs(s, id, strcmp(q->a, "/new") == 0 ? 040700 : 0100600, 7);
+	else if (type == FXP_FSTAT)
+		reply_attrs(s, id, 0100640, 9);
+	else
+		reply_status(s, id, FX_OK);
+	return 0;
+}
+
+static void
+test_pairs(void)
+{
+	struct fxp_attr mode = { .flags = FXA_PERMISSIONS, .perm = 0700 }, after;
+	struct rfs_handle h, each[3];
+	struct rfs_pending *p;
+	struct seen q;
+	struct srv s;
+	struct fxc *c = start(&s, h_pairs, true);
+	int chans[3] = { 0, 0, 0 }, n;
+
+	TAP_EQ_INT(rfs_mkdir_lstat(c, "/new", &mode, &after), 0);
+	TAP_CHECK(logged(&s, 0, &q) == FXP_MKDIR && strcmp(q.a, "/new") == 0);
+	TAP_CHECK(logged(&s, 1, &q) == FXP_LSTAT && strcmp(q.a, "/new") == 0);
+	TAP_CHECK((after.flags & FXA_PERMISSIONS) && after.perm == 040700);
+	/* FAILURE on an existing path is EEXIST (an LSTAT tells) */
+	TAP_EQ_INT(rfs_mkdir_lstat(c, "/exists", &mode, &after), -EEXIST);
+	TAP_EQ_INT(after.flags, 0);
+
+	TAP_EQ_INT(rfs_open_lstat(c, -1, "/f", FXF_WRITE | FXF_CREAT | FXF_EXCL, &mode, &h,
+				  &after), 0);
+	TAP_CHECK(after.size == 7 && h.len > 0);
+	TAP_EQ_INT(rfs_open_lstat(c, -1, "/exists", FXF_WRITE | FXF_CREAT | FXF_EXCL, &mode, &h,
+				  &after), -EEXIST);
+
+	TAP_EQ_INT(rfs_setstat_stat(c, "/f", &mode, false, true, &after), 0);
+	TAP_CHECK(logged(&s, nlogged(&s) - 2, &q) == FXP_SETSTAT);
+	TAP_CHECK(logged(&s, nlogged(&s) - 1, &q) == FXP_STAT && after.size == 7);
+	/* no lsetstat@openssh.com announced: nothing is sent */
+	n = nlogged(&s);
+	TAP_EQ_INT(rfs_setstat_stat(c, "/f", &mode, true, false, &after), -EOPNOTSUPP);
+	TAP_EQ_INT(nlogged(&s), n);
+
+	TAP_EQ_INT(rfs_fsetstat_fstat(c, &h, &mode, &after), 0);
+	TAP_CHECK(logged(&s, nlogged(&s) - 2, NULL) == FXP_FSETSTAT);
+	TAP_CHECK(after.size == 9 && after.perm == 0100640);
+
+	p = rfs_fstat_send(c, &h);
+	TAP_EQ_INT(rfs_fstat_collect(p, &after), 0);
+	TAP_CHECK(after.size == 9);
+
+	TAP_EQ_INT(rfs_open_each(c, "/f", FXF_WRITE, chans, 3, each), 3);
+	TAP_EQ_INT(rfs_open_each(c, "/exists", FXF_WRITE, chans, 2, each), 0);
+	stop(&s, c);
+}
+
 int
 main(void)
 {
@@ -789,5 +859,6 @@ main(void)
 	test_read();
 	test_read_async();
 	test_write();
+	test_pairs();
 	return tap_done();
 }
