@@ -660,6 +660,8 @@ listing_add(struct cache *c, const char *path, mode_t type)
 
 	if (l == NULL)
 		return;
+	if (!c->cfg.edit_listings)
+		goto fail;
 	if ((i = listing_find(l, name)) >= 0) {
 		l->e[i].type = type & S_IFMT;
 		return;
@@ -684,6 +686,19 @@ listing_add(struct cache *c, const char *path, mode_t type)
 fail:
 	listing_free(pe->dir);
 	pe->dir = NULL;
+}
+
+/* Forgets the listing of path's parent (fresh or not). */
+static void
+parent_listing_drop(struct cache *c, const char *path)
+{
+	struct centry *pe;
+
+	(void)parent_listing(c, path, &pe);
+	if (pe != NULL) {
+		listing_free(pe->dir);
+		pe->dir = NULL;
+	}
 }
 
 /* A name in path's parent was added or removed by us: the server changed
@@ -712,7 +727,13 @@ listing_remove(struct cache *c, const char *path)
 	struct listing *l = parent_listing(c, path, &pe);
 	long i;
 
-	if (l == NULL || (i = listing_find(l, path_base(path))) < 0)
+	if (l == NULL)
+		return;
+	if (!c->cfg.edit_listings) {
+		parent_listing_drop(c, path);
+		return;
+	}
+	if ((i = listing_find(l, path_base(path))) < 0)
 		return;
 	free(l->e[i].name);
 	memmove(&l->e[i], &l->e[i + 1], (l->n - (size_t)i - 1) * sizeof(*l->e));
@@ -770,17 +791,11 @@ cache_renamed(struct cache *c, const char *from, const char *to, mode_t type)
 void
 cache_invalidate_tree(struct cache *c, const char *path)
 {
-	struct centry *pe;
-
 	pthread_mutex_lock(&c->mu);
 	note(c, path, INV_NAME | INV_TREE);
 	drop_tree(c, path);
 	parent_attr_drop(c, path);
-	(void)parent_listing(c, path, &pe);
-	if (pe != NULL) {
-		listing_free(pe->dir);
-		pe->dir = NULL;
-	}
+	parent_listing_drop(c, path);
 	pthread_mutex_unlock(&c->mu);
 }
 

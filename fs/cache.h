@@ -13,6 +13,9 @@
  * caches truthful by invalidating (or, where the outcome is certain,
  * updating) everything they touch, the parent directory's attributes
  * included (its mtime and ctime change with every name added or removed);
+ * a name we add or remove drops the parent's listing, as sshfs does, so
+ * the next readdir also shows what others changed there (with
+ * cfg.edit_listings, -o exclusive, the listing is edited instead);
  * changes made on the server by others show once the timeout has passed.
  *
  * Races: a reply that left the server before one of our own changes must
@@ -47,6 +50,10 @@ struct cache_config {
 	bool enabled;
 	double stat_timeout, dir_timeout, link_timeout;	/* seconds */
 	unsigned max_size;	/* entries before cleaning; 0 = 10000 */
+	/* Our own name changes edit the parent's cached listing instead of
+	 * dropping it (-o exclusive). Off, as sshfs: the next readdir of the
+	 * parent asks the server, so it also shows what others changed. */
+	bool edit_listings;
 	/* Monotonic seconds; NULL = CLOCK_MONOTONIC. For tests. */
 	double (*now)(void *arg);
 	void *now_arg;

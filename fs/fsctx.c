@@ -21,6 +21,7 @@ fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
 		.dir_timeout = o->cache_dir_timeout,
 		.link_timeout = o->cache_link_timeout,
 		.max_size = o->cache_max_size,
+		.edit_listings = o->exclusive,
 	};
 	int r;
 

@@ -107,6 +107,30 @@ def test_mkdir_then_filled_on_server(sshd, tmp_mnt):
         assert os.stat(m.m('d1', 'x')).st_size == 3
 
 
+@pytest.mark.parametrize('change', ['create', 'unlink', 'rename'])
+def test_own_change_drops_the_listing(sshd, tmp_mnt, change):
+    """A name a program adds or removes through the mount makes the next
+    listing of that directory come from the server (sshfs drops it too), so
+    it also shows what another client put there meanwhile, not only our own
+    change on top of the old listing."""
+    with FsMount(sshd, tmp_mnt, opts=['-o', 'cache_dir_timeout=60']) as m:
+        m.src_mkdir('d')
+        m.src_write(os.path.join('d', 'old'), b'1')
+        assert os.listdir(m.m('d')) == ['old']
+        m.src_write(os.path.join('d', 'theirs'), b'2')
+        if change == 'create':
+            touch(m.m('d', 'mine'))
+            want = ['mine', 'old', 'theirs']
+        elif change == 'unlink':
+            os.unlink(m.m('d', 'old'))
+            want = ['theirs']
+        else:
+            os.rename(m.m('d', 'old'), m.m('d', 'new'))
+            want = ['new', 'theirs']
+        assert sorted(os.listdir(m.m('d'))) == want
+        assert sorted(os.listdir(m.s('d'))) == want
+
+
 # ---------------------------------------------------------------- parent times
 
 def _setup_none(m):

@@ -19,18 +19,26 @@ clock_fn(void *arg)
 	return fake_now;
 }
 
+/* 'edit': our own name changes edit cached listings (-o exclusive). */
 static struct cache *
-mk(bool enabled, unsigned max)
+mk_edit(bool enabled, unsigned max, bool edit)
 {
 	struct cache_config cfg = {
 		.enabled = enabled, .stat_timeout = 20, .dir_timeout = 10,
 		.link_timeout = 5, .max_size = max, .now = clock_fn,
+		.edit_listings = edit,
 	};
 	struct cache *c = NULL;
 
 	fake_now = 1000;
 	cache_new(&cfg, &c);
 	return c;
+}
+
+static struct cache *
+mk(bool enabled, unsigned max)
+{
+	return mk_edit(enabled, max, false);
 }
 
 static struct stat
@@ -194,7 +202,7 @@ static void
 test_dir_and_negative(void)
 {
 	static const char *const names[] = { "b", "a", "c" };
-	struct cache *c = mk(true, 0);
+	struct cache *c = mk_edit(true, 0, true);
 	char buf[256];
 
 	TAP_CHECK(strcmp(listing(c, "/d", buf), "(miss)") == 0);
@@ -220,7 +228,7 @@ static void
 test_created_removed(void)
 {
 	static const char *const names[] = { "a" };
-	struct cache *c = mk(true, 0);
+	struct cache *c = mk_edit(true, 0, true);
 	struct stat st = st_of(S_IFREG | 0644, 1, 1), got;
 	char buf[256];
 
@@ -247,6 +255,33 @@ test_created_removed(void)
 
 /* A name added or removed by us changes the parent's mtime and ctime:
  * its attributes go, and a reply about them in flight is not cached. */
+/* By default (as sshfs) a name we add or remove drops the parent's
+ * listing: the next readdir asks the server and sees others' names too. */
+static void
+test_own_changes_drop_listing(void)
+{
+	static const char *const names[] = { "a" };
+	struct cache *c = mk(true, 0);
+	char buf[256];
+
+	put_dir(c, "/d", names, 1);
+	cache_created(c, "/d/new", S_IFREG, false);
+	TAP_CHECK(strcmp(listing(c, "/d", buf), "(miss)") == 0);
+	put_dir(c, "/d", names, 1);
+	cache_removed(c, "/d/a");
+	TAP_CHECK(strcmp(listing(c, "/d", buf), "(miss)") == 0);
+	put_dir(c, "/d", names, 1);
+	put_dir(c, "/e", names, 1);
+	cache_renamed(c, "/d/a", "/e/b", S_IFREG);
+	TAP_CHECK(strcmp(listing(c, "/d", buf), "(miss)") == 0);
+	TAP_CHECK(strcmp(listing(c, "/e", buf), "(miss)") == 0);
+	/* and mkdir leaves no listing of the new directory */
+	cache_created(c, "/f", S_IFDIR, false);
+	TAP_CHECK(strcmp(listing(c, "/f", buf), "(miss)") == 0);
+	TAP_CHECK(!cache_lookup_negative(c, "/f/x"));
+	cache_free(c);
+}
+
 static void
 test_parent_times(void)
 {
@@ -285,7 +320,7 @@ test_renamed(void)
 {
 	static const char *const d1[] = { "x", "y" };
 	static const char *const d2[] = { "z" };
-	struct cache *c = mk(true, 0);
+	struct cache *c = mk_edit(true, 0, true);
 	struct stat st = st_of(S_IFDIR | 0755, 0, 1), got;
 	char buf[256];
 
@@ -437,6 +472,7 @@ main(void)
 	test_replace();
 	test_stale_rules();
 	test_dir_and_negative();
+	test_own_changes_drop_listing();
 	test_parent_times();
 	test_created_removed();
 	test_renamed();
