@@ -92,6 +92,8 @@ io_file_put(struct io_file *f)
 
 	pthread_mutex_lock(&f->mu);
 	left = --f->refs;
+	if (left == 1)
+		pthread_cond_broadcast(&f->cv);	/* io_release may wait for this */
 	pthread_mutex_unlock(&f->mu);
 	if (left == 0)
 		file_destroy(f);
@@ -623,6 +625,12 @@ io_release(struct io_file *f)
 
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);
+	/* A path operation that found the file before it left the registry
+	 * (getattr, truncate) may still send on the handle: the server would
+	 * answer a closed handle with FAILURE. Wait for those, and for READs
+	 * still in flight; nothing new can find the file now. */
+	while (f->refs > 1)
+		pthread_cond_wait(&f->cv, &f->mu);
 	pthread_mutex_unlock(&f->mu);
 	for (i = 0; i < f->nstripes; i++)
 		rfs_close_async(f->fxc, &f->stripe[i]);

@@ -32,8 +32,10 @@
  * Appends from other clients in between are not seen.
  *
  * Lifetime: io_file_new() gives one reference (the FUSE handle); in-flight
- * requests hold more. io_release() drains writes, sends CLOSE without
- * waiting, and drops the FUSE reference; memory goes with the last reply.
+ * requests and path operations that found the file in the registry hold
+ * more. io_release() (called once the file left the registry) drains
+ * writes, waits for the other references, sends CLOSE without waiting for
+ * it, and drops the FUSE reference.
  *
  * Thread: every function may be called from any FUSE thread concurrently;
  * callbacks run on fxc's I/O thread and never block.
