@@ -15,6 +15,7 @@
 #include "fxc_int.h"
 #include "log.h"
 #include "sshc.h"
+#include "util.h"
 
 #define FXC_DEF_TIMEOUT_MS 30000u
 #define FXC_DEF_KEEPALIVE_MS 15000u
@@ -340,7 +341,7 @@ fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
 	}
 	c->xp = *t;
 	free(t);
-	c->efd = c->tfd = -1;
+	c->efd = c->tfd = c->ack_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	c->sq_tail = &c->sq_head;
 	TAILQ_INIT(&c->dl);
@@ -371,6 +372,12 @@ start_thread(struct fxc *c, char *err, size_t errlen)
 		ssh_set_blocking(c->sess, 0);
 	}
 	c->last_rx = c->last_probe = fxc_now_us();
+	c->acked_rx = c->last_rx;
+	/* Any transport over TCP (SSH, directport=); not pipes or a
+	 * ProxyCommand's socketpair, which refuse the option. */
+	c->ack_fd = c->sess != NULL ? ssh_get_fd(c->sess) : c->xp.rfd;
+	if (c->ack_fd >= 0 && util_tcp_ack_now(c->ack_fd) < 0)
+		c->ack_fd = -1;
 	rc = fxc_timer_arm(c, false);
 	if (rc == 0)
 		rc = -pthread_create(&c->thread, NULL, fxc_io_main, c);

@@ -134,6 +134,8 @@ struct fxc {
 	bool fast_timer;
 	bool probe_out;
 	uint64_t last_rx, busy_since, last_probe;	/* monotonic us */
+	int ack_fd;			/* the TCP socket under the transport, or -1 */
+	uint64_t acked_rx;		/* last_rx when an ACK was last pushed */
 	struct ssh_counter_struct sock_ctr, pkt_ctr;	/* libssh fills these */
 	uint64_t seen_sock_in;
 

@@ -22,6 +22,7 @@
 
 #include "fxc_int.h"
 #include "log.h"
+#include "util.h"
 
 #define TBL_MIN 256u
 /* Bounded work per turn so that timers and new submissions get a look-in
@@ -823,6 +824,21 @@ xp_pollfds(struct fxc *c, struct pollfd *p)
 	return 2;
 }
 
+/* Before sleeping with replies outstanding, acknowledge what came in: the
+ * server's sshd (Nagle on, for sessions without a terminal) holds a small
+ * reply back while its previous one is unacknowledged, and our kernel
+ * would delay that ACK by up to 40 ms when we have nothing to send. Not
+ * needed when nothing is outstanding: the server has nothing to hold. */
+static void
+ack_before_sleep(struct fxc *c)
+{
+	if (c->ack_fd < 0 || c->tbl.used == 0 || c->last_rx == c->acked_rx)
+		return;
+	c->acked_rx = c->last_rx;
+	if (util_tcp_ack_now(c->ack_fd) < 0)
+		c->ack_fd = -1;
+}
+
 static void
 io_wait(struct fxc *c)
 {
@@ -838,6 +854,8 @@ io_wait(struct fxc *c)
 	n = 2 + xp_pollfds(c, p + 2);
 	timeout = c->again || sq_pending(c) ? 0 : -1;
 	c->again = false;
+	if (timeout < 0)
+		ack_before_sleep(c);
 	if (poll(p, (nfds_t)n, timeout) < 0)
 		return;
 	if (p[0].revents && read(c->efd, &v, sizeof(v)) < 0) {

@@ -211,6 +211,11 @@ chans_progress(struct sshc *s, const char *server_cmd, int n, ssh_channel *ch,
 		if (pending == 0 || util_now_ms() >= deadline)
 			return;
 		p.fd = ssh_get_fd(s->ss);
+		/* sshd sends its post-login messages (hostkeys-00, DEBUG) just
+		 * before the open confirmations and, with Nagle on, holds the
+		 * confirmations until those are acknowledged: without this the
+		 * set-up waits for our delayed ACK (40 ms at loopback). */
+		(void)util_tcp_ack_now(p.fd);
 		p.events = POLLIN;
 		if (ssh_get_poll_flags(s->ss) & SSH_WRITE_PENDING)
 			p.events |= POLLOUT;

@@ -2,7 +2,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,4 +43,15 @@ util_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* TCP_QUICKACK is not sticky: the kernel drops back to delayed ACKs on its
+ * own, so this is called per wait, not once. Setting it sends an ACK that
+ * is due at once. */
+int
+util_tcp_ack_now(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) < 0 ? -errno : 0;
 }

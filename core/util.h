@@ -19,4 +19,12 @@ double util_now_s(void);
  * blocking fd; on a nonblocking one -EAGAIN ends it with part written. */
 int util_write_all(int fd, const void *p, size_t n);
 
+/* Sends the ACK for what fd has received now instead of after the
+ * kernel's delayed-ACK timer (40 ms on Linux). Call it before waiting for
+ * more from a peer that may hold its next small segment back until the
+ * last one is acknowledged (Nagle: sshd does not set TCP_NODELAY on
+ * sessions without a terminal). 0, or -errno when fd is not a TCP socket
+ * (a ProxyCommand's socketpair): the caller may stop calling then. */
+int util_tcp_ack_now(int fd);
+
 #endif
