@@ -161,10 +161,13 @@ read_version(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
 	return 0;
 }
 
-/* Sends INIT on every channel first, then collects the VERSIONs: the
- * round trips overlap. */
+/* Sends INIT on every channel, and on channel 0 the limits@openssh.com
+ * request right behind it (id 1, before any id the I/O thread hands out):
+ * the server answers INIT first, so the limits come one round trip
+ * earlier than if they were asked after VERSION. A server without the
+ * extension answers it with a STATUS, which is read and dropped. */
 static int
-handshake(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
+send_init(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
 {
 	struct wire_buf b;
 	int i, rc;
@@ -174,8 +177,28 @@ handshake(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
 	for (i = 0; rc == 0 && i < c->nch; i++)
 		rc = fxc_xp_send(c, &c->chan[i], b.p, b.len, deadline, err, errlen);
 	wire_buf_free(&b);
+	wire_buf_init(&b, 0);
+	if (rc == 0)
+		rc = fxp_enc_ext_begin(&b, "limits@openssh.com");
+	if (rc == 0)
+		rc = fxp_end(&b);
+	if (rc == 0) {
+		fxp_set_id(&b, 1);
+		rc = fxc_xp_send(c, &c->chan[0], b.p, b.len, deadline, err, errlen);
+	}
+	wire_buf_free(&b);
 	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "cannot encode INIT");
+	return rc;
+}
+
+/* Collects the VERSIONs; the extensions used are those every channel has. */
+static int
+handshake(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
+{
+	int i, rc;
+
+	rc = send_init(c, deadline, err, errlen);
 	c->ext = ~0u;
 	for (i = 0; rc == 0 && i < c->nch; i++) {
 		rc = read_version(c, &c->chan[i], deadline, err, errlen);
@@ -200,30 +223,17 @@ io_size(bool have, uint64_t server, uint64_t server_pkt, uint32_t cap)
 	return (uint32_t)v;
 }
 
-/* limits@openssh.com on channel 0, synchronously; its id (1) comes before
- * any the I/O thread hands out. A server that announces the extension but
- * refuses it gets the 32 KiB default. */
+/* The answer to send_init()'s limits request on channel 0. A server that
+ * announces the extension but refuses it gets the 32 KiB default. */
 static int
-query_limits(struct fxc *c, uint64_t deadline, struct fxp_limits *l,
-	     char *err, size_t errlen)
+recv_limits(struct fxc *c, uint64_t deadline, struct fxp_limits *l,
+	    char *err, size_t errlen)
 {
 	struct fxc_chan *ch = &c->chan[0];
-	struct wire_buf b;
 	struct fxp_reply r;
 	size_t plen;
 	int rc;
 
-	wire_buf_init(&b, 0);
-	rc = fxp_enc_ext_begin(&b, "limits@openssh.com");
-	if (rc == 0)
-		rc = fxp_end(&b);
-	if (rc == 0) {
-		fxp_set_id(&b, 1);
-		rc = fxc_xp_send(c, ch, b.p, b.len, deadline, err, errlen);
-	}
-	wire_buf_free(&b);
-	if (rc < 0)
-		return rc;
 	rc = recv_packet(c, ch, deadline, &r, &plen, false, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -231,7 +241,7 @@ query_limits(struct fxc *c, uint64_t deadline, struct fxp_limits *l,
 		snprintf(err, errlen, "reply to limits@openssh.com has id %u", r.id);
 		return -EPROTO;
 	}
-	if (fxp_dec_limits(&r, l) < 0) {
+	if ((c->ext & FXC_EXT_LIMITS) && fxp_dec_limits(&r, l) < 0) {
 		log_warn("the server announced limits@openssh.com but did not "
 			 "answer it; using %u-byte requests", FXP_DEFAULT_IO_SIZE);
 		c->ext &= ~(unsigned)FXC_EXT_LIMITS;
@@ -248,11 +258,9 @@ setup_limits(struct fxc *c, uint64_t deadline, char *err, size_t errlen)
 	int rc;
 
 	memset(&l, 0, sizeof(l));
-	if (c->ext & FXC_EXT_LIMITS) {
-		rc = query_limits(c, deadline, &l, err, errlen);
-		if (rc < 0)
-			return rc;
-	}
+	rc = recv_limits(c, deadline, &l, err, errlen);
+	if (rc < 0)
+		return rc;
 	have = (c->ext & FXC_EXT_LIMITS) != 0;
 	c->max_read = io_size(have, l.max_read, l.max_packet, c->cfg.max_read);
 	c->max_write = io_size(have, l.max_write, l.max_packet, c->cfg.max_write);

@@ -188,7 +188,16 @@ srv_hello(struct fake *f)
 	put_str(b, &o, "1");
 	put32(b, (uint32_t)o - 4);
 	b[4] = FXP_VERSION;
-	return xwrite(f->fd, b, o);
+	if (xwrite(f->fd, b, o) < 0)
+		return -1;
+	/* The client asks for limits@openssh.com right behind INIT, before it
+	 * knows whether the server has it: answer as a server without it. */
+	if (srv_read(f, &k) < 0 || k.type != FXP_EXTENDED || k.id != 1)
+		return -1;
+	put32(b, FX_OP_UNSUPPORTED);
+	put32(b + 4, 0);
+	put32(b + 8, 0);
+	return srv_send(f, FXP_STATUS, k.id, b, 12);
 }
 
 static bool
@@ -805,6 +814,9 @@ pipesrv_main(void *arg)
 	f.fd = ps->in;
 	if (srv_read(&f, &k) == 0) {
 		xwrite(ps->out, "\0\0\0\5\2\0\0\0\3", 9);	/* VERSION 3 */
+		srv_read(&f, &k);				/* limits@ */
+		/* STATUS OP_UNSUPPORTED to id 1 */
+		xwrite(ps->out, "\0\0\0\21\145\0\0\0\1\0\0\0\10\0\0\0\0\0\0\0\0", 21);
 		srv_read(&f, &k);				/* the STAT */
 	}
 	close(ps->in);
