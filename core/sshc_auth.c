@@ -249,6 +249,19 @@ load_public(struct sshc *s, struct auth_run *st, const char *path, ssh_key *pub,
 	return 0;
 }
 
+/* The private key when it opens without a passphrase. */
+static bool
+load_quiet(const char *path, ssh_key *priv)
+{
+	bool asked = false;
+
+	*priv = NULL;
+	if (ssh_pki_import_privkey_file(path, NULL, note_asked_cb, &asked, priv) == SSH_OK)
+		return true;
+	*priv = NULL;
+	return false;
+}
+
 /* One identity: offer the public key, and only if the server would take
  * it, load (decrypt) the private key and sign. SSH_AUTH_* */
 static int
@@ -265,10 +278,17 @@ try_identity(struct sshc *s, struct auth_run *st, const char *path, bool quiet_m
 			sshc_detail_add(e, "%s: no such file", shown);
 		return SSH_AUTH_DENIED;
 	}
-	if (load_public(s, st, path, &pub, &priv, e) < 0)
+	/* A key that opens without a passphrase is signed with at once: the
+	 * server's "would you take it" answer saves nothing then, and costs a
+	 * round trip. Only a locked key is offered first, so that nobody is
+	 * asked for a passphrase the server would not use. */
+	if (load_quiet(path, &priv)) {
+		rc = ssh_userauth_publickey(s->ss, NULL, priv);
+		if (rc == SSH_AUTH_DENIED)
+			sshc_detail_add(e, "%s: rejected by the server", shown);
+	} else if (load_public(s, st, path, &pub, &priv, e) < 0) {
 		return SSH_AUTH_DENIED;
-	rc = ssh_userauth_try_publickey(s->ss, NULL, pub);
-	if (rc == SSH_AUTH_SUCCESS) {
+	} else if ((rc = ssh_userauth_try_publickey(s->ss, NULL, pub)) == SSH_AUTH_SUCCESS) {
 		if (priv == NULL && load_private(s, st, path, &priv, e) < 0)
 			rc = SSH_AUTH_DENIED;
 		else if ((rc = ssh_userauth_publickey(s->ss, NULL, priv)) == SSH_AUTH_DENIED)
@@ -351,6 +371,12 @@ auth_pubkey(struct sshc *s, struct auth_run *st, struct sshc_error *e)
 		return rc;
 	n = collect_identities(s, ids, explicit_id, SSHC_MAX_IDS + 1);
 	for (int i = 0; i < n && rc == SSH_AUTH_DENIED; i++) {
+		int m = ssh_userauth_list(s->ss, NULL);
+
+		/* Known (no "none" was sent) to refuse publickey: spare the
+		 * other keys, and their passphrases. */
+		if (m != 0 && !(m & SSH_AUTH_METHOD_PUBLICKEY))
+			break;
 		if (ids[i] != NULL)
 			rc = try_identity(s, st, ids[i], !explicit_id[i], e);
 	}
@@ -585,6 +611,40 @@ auth_chain(struct sshc *s, struct auth_run *st, struct sshc_error *e)
 	return auth_failed(s, st, methods, e);
 }
 
+/* Publickey first, without the "none" request OpenSSH sends before it:
+ * the server's answer to a key tells the methods it accepts as well as
+ * "none" would, one round trip sooner. Only when nobody can be asked
+ * anything on the way (an agent, or a first key that opens without a
+ * passphrase): with "none" first, a server that takes no keys spares the
+ * user a passphrase prompt. */
+static bool
+pubkey_at_once(struct sshc *s)
+{
+	char *ids[SSHC_MAX_IDS + 1] = { NULL };
+	bool explicit_id[SSHC_MAX_IDS + 1], quiet = false;
+	unsigned order[3];
+	ssh_key priv = NULL;
+	int n;
+
+	if (!(s->auth_enabled & SSHC_AUTH_PUBKEY) || auth_order(s, order) < 1 ||
+	    order[0] != SSHC_AUTH_PUBKEY)
+		return false;
+	if (env_set("SSH_AUTH_SOCK"))
+		return true;
+	/* The first key that exists decides: it is the first one tried. */
+	n = collect_identities(s, ids, explicit_id, SSHC_MAX_IDS + 1);
+	for (int i = 0; i < n; i++) {
+		if (ids[i] != NULL && access(ids[i], F_OK) == 0) {
+			quiet = load_quiet(ids[i], &priv);
+			break;
+		}
+	}
+	ssh_key_free(priv);
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	return quiet;
+}
+
 int
 sshc_set_password(struct sshc *s, struct secret *pw)
 {
@@ -622,7 +682,15 @@ sshc_authenticate(struct sshc *s, struct sshc_error *e)
 		sshc_err_set(e, SSHC_E_CONFIG, "password_stdin: no password on standard input");
 		return sshc_code_errno(SSHC_E_CONFIG);
 	}
-	rc = ssh_userauth_none(s->ss, NULL);
+	if (pubkey_at_once(s)) {
+		st.tried |= SSHC_AUTH_PUBKEY;
+		rc = auth_pubkey(s, &st, e);
+		/* Nothing was sent (an agent without keys): ask for the list. */
+		if (rc == SSH_AUTH_DENIED && ssh_userauth_list(s->ss, NULL) == 0)
+			rc = ssh_userauth_none(s->ss, NULL);
+	} else {
+		rc = ssh_userauth_none(s->ss, NULL);
+	}
 	if (rc == SSH_AUTH_SUCCESS)
 		rc = 0;
 	else if (rc == SSH_AUTH_ERROR)

