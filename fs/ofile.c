@@ -64,6 +64,18 @@ detach_under(struct ofile_table *t, const char *path)
 	}
 }
 
+/* *p (under 'from') now lives under 'to'; NULL when out of memory. */
+static int
+rebase(char **p, const char *from, const char *to)
+{
+	char *np;
+	int r = path_rebase(*p, from, to, &np);
+
+	free(*p);
+	*p = r < 0 ? NULL : np;
+	return r;
+}
+
 int
 ofile_rename(struct ofile_table *t, const char *from, const char *to)
 {
@@ -77,16 +89,12 @@ ofile_rename(struct ofile_table *t, const char *from, const char *to)
 	 * path operations on 'to' must never find its handles. */
 	detach_under(t, to);
 	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		char *np;
-
-		if (f->path == NULL || !path_is_under(f->path, from))
-			continue;
-		if (path_rebase(f->path, from, to, &np) < 0) {
-			np = NULL;
+		if (f->path && path_is_under(f->path, from) && rebase(&f->path, from, to) < 0)
 			r = -ENOMEM;
-		}
-		free(f->path);
-		f->path = np;
+		/* libfuse names a hidden file by its folder's current path. */
+		if (f->hidden && path_is_under(f->hidden, from) &&
+		    rebase(&f->hidden, from, to) < 0)
+			r = -ENOMEM;
 	}
 	pthread_mutex_unlock(&t->mu);
 	return r;

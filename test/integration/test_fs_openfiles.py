@@ -223,3 +223,23 @@ def test_sizes_include_other_handles_writes(m):
         os.close(fd)
     assert os.path.getsize(s) == 3 << 20
     os.unlink(p)
+
+
+def test_unlinked_file_in_renamed_folder(m):
+    """fstat and fchmod of an unlinked file still work after its folder was
+    renamed (libfuse then names it by the folder's new path)."""
+    d, d2 = 'r' + name_gen(), 'r' + name_gen()
+    os.mkdir(m.m(d))
+    p = m.m(d, 'f')
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b'abc')
+        os.unlink(p)
+        os.rename(m.m(d), m.m(d2))
+        assert os.fstat(fd).st_size == 3
+        os.fchmod(fd, 0o640)
+        assert stat.S_IMODE(os.fstat(fd).st_mode) == 0o640
+        assert os.listdir(m.s(d2)) == []
+    finally:
+        os.close(fd)
+    os.rmdir(m.m(d2))
