@@ -235,8 +235,10 @@ meta_mkdir(const char *path, mode_t mode)
 
 /* ---- namespace ---- */
 
+/* rmdir or unlink; an unlinked file's open handles answer to 'hidden'
+ * (hidden.h) when not NULL. */
 static int
-remove_path(const char *path, bool dir)
+remove_path(const char *path, bool dir, const char *hidden)
 {
 	struct fs_ctx *c = fuseapi_ctx();
 	char *rp;
@@ -251,7 +253,7 @@ remove_path(const char *path, bool dir)
 	if (r == 0) {
 		cache_removed(c->cache, path);
 		if (!dir)
-			ofile_unlinked(&c->files, path);
+			ofile_hide(&c->files, path, hidden);
 	}
 	return r;
 }
@@ -259,13 +261,13 @@ remove_path(const char *path, bool dir)
 int
 meta_rmdir(const char *path)
 {
-	return remove_path(path, true);
+	return remove_path(path, true, NULL);
 }
 
 int
 meta_unlink(const char *path)
 {
-	return remove_path(path, false);
+	return remove_path(path, false, NULL);
 }
 
 static mode_t
@@ -321,22 +323,12 @@ rename_aside(struct fs_ctx *c, const char *rf, const char *rt, int first)
 static int
 rename_hidden(struct fs_ctx *c, const char *from, const char *to, enum hidden_kind kind)
 {
-	char *rf;
-	int r = 0;
-
-	if (kind == HIDDEN_UNLINK) {
-		if ((r = fsctx_remote(c, from, &rf)) < 0)
-			return r;
-		r = rfs_remove(fsctx_meta(c), rf);
-		free(rf);
-		if (r == 0)
-			cache_removed(c->cache, from);
-	}
+	if (kind == HIDDEN_UNLINK)
+		return remove_path(from, false, to);
 	/* HIDDEN_REPLACE: the RENAME that follows replaces the file on the
 	 * server atomically; until then the name keeps the old file there. */
-	if (r == 0)
-		ofile_hide(&c->files, from, to);
-	return r;
+	ofile_hide(&c->files, from, to);
+	return 0;
 }
 
 int

@@ -101,12 +101,6 @@ ofile_rename(struct ofile_table *t, const char *from, const char *to)
 }
 
 void
-ofile_unlinked(struct ofile_table *t, const char *path)
-{
-	ofile_hide(t, path, NULL);
-}
-
-void
 ofile_hide(struct ofile_table *t, const char *path, const char *hidden)
 {
 	struct io_file *f;

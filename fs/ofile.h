@@ -38,13 +38,11 @@ void ofile_remove(struct ofile_table *t, struct io_file *f);
  * 'to' (the replaced file or tree) is detached first, as if unlinked. 0 or
  * -ENOMEM (paths that could not be moved are detached). */
 int ofile_rename(struct ofile_table *t, const char *from, const char *to);
-/* Files at exactly 'path' lose their path (unlinked while open). */
-void ofile_unlinked(struct ofile_table *t, const char *path);
-
-/* As ofile_unlinked, and the files answer to libfuse's name for the hidden
- * node ('hidden', see hidden.h) when not NULL: no path operation reaches
- * them by 'path' any more, but fstat and fchmod, which libfuse sends by the
- * hidden name, find them with ofile_find_hidden(). */
+/* Files at exactly 'path' lose their path (unlinked, or replaced, while
+ * open). With 'hidden' not NULL they answer to libfuse's name for the
+ * hidden node (hidden.h): no path operation reaches them by 'path' any
+ * more, but fstat and fchmod, which libfuse sends by the hidden name, find
+ * them with ofile_find_hidden(). */
 void ofile_hide(struct ofile_table *t, const char *path, const char *hidden);
 
 /* A referenced open file that answers to the hidden name (io_file_put when
