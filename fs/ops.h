@@ -1,8 +1,9 @@
 /* ops: the libfuse operation table of sshmountfs and its init callback.
  *
  * init() sets the fuse_config the rest of fs/ relies on: nullpath_ok (paths
- * come from ofile.h), hard_remove (the server keeps unlinked open files
- * usable, so no .fuse_hidden files), no libfuse page-cache policy of its
+ * come from ofile.h), no hard_remove (libfuse keeps a name for a file
+ * unlinked while open, so fstat and fchmod reach it; hidden.h keeps that
+ * name off the server), no libfuse page-cache policy of its
  * own (fileops.h decides per open), no_rofd_flush; and the connection:
  * 1 s time granularity (SFTP v3 has whole seconds), no writeback cache
  * (unsafe for network filesystems), async reads, a larger background queue.
