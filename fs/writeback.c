@@ -13,6 +13,7 @@ wb_init(struct wb *w, uint64_t limit)
 	w->count = 0;
 	w->err = 0;
 	w->total = 0;
+	w->draining = 0;
 }
 
 void
@@ -28,7 +29,7 @@ wb_reserve(struct wb *w, uint64_t len)
 	int r;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->err == 0 && w->count > 0 && w->bytes + len > w->limit)
+	while (w->err == 0 && (w->draining || (w->count > 0 && w->bytes + len > w->limit)))
 		pthread_cond_wait(&w->cv, &w->mu);
 	r = w->err;
 	if (r == 0) {
@@ -68,8 +69,11 @@ wb_drain(struct wb *w)
 	int r;
 
 	pthread_mutex_lock(&w->mu);
+	w->draining++;
 	while (w->count > 0)
 		pthread_cond_wait(&w->cv, &w->mu);
+	if (--w->draining == 0)
+		pthread_cond_broadcast(&w->cv);	/* writers held back */
 	r = w->err;
 	pthread_mutex_unlock(&w->mu);
 	return r;

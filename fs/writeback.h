@@ -27,6 +27,7 @@ struct wb {
 	unsigned count;		/* requests in flight */
 	int err;		/* first error (negative errno), sticky */
 	uint64_t total;		/* bytes ever reserved (tests, stats) */
+	unsigned draining;	/* wb_drain() callers waiting */
 };
 
 /* limit 0 means 8 MiB. */
@@ -34,7 +35,7 @@ void wb_init(struct wb *w, uint64_t limit);
 void wb_destroy(struct wb *w);
 
 /* Waits until 'len' more bytes fit (a single request bigger than the limit
- * is admitted alone), then counts them. Returns 0, or the sticky error
+ * is admitted alone) and no wb_drain() is waiting, then counts them. Returns 0, or the sticky error
  * (nothing is counted then). */
 int wb_reserve(struct wb *w, uint64_t len);
 
@@ -45,7 +46,9 @@ void wb_done(struct wb *w, uint64_t len, int err);
  * wb_reserve, followed by wb_done). */
 void wb_fail(struct wb *w, int err);
 
-/* Waits until nothing is in flight; returns the sticky error or 0. */
+/* Waits until nothing is in flight; returns the sticky error or 0. New
+ * reservations wait meanwhile, so a steady writer cannot starve a reader
+ * that must see its writes (fileops_settle_others). */
 int wb_drain(struct wb *w);
 
 /* Requests in flight right now (no waiting). */

@@ -9,6 +9,7 @@ user mounts) and with cache=no.
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -243,3 +244,42 @@ def test_unlinked_file_in_renamed_folder(m):
     finally:
         os.close(fd)
     os.rmdir(m.m(d2))
+
+
+def test_reader_sees_steady_writer_without_stalling(m):
+    """A read through one descriptor waits for the writes another one was
+    told succeeded, but a writer that never pauses does not starve it."""
+    import threading
+    n = 'st' + name_gen()
+    p = m.m(n)
+    fw = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fr = os.open(p, os.O_RDONLY)
+    stop = time.monotonic() + 4
+    acked = [0]
+    block = 1 << 20
+
+    def writer():
+        i = 0
+        while time.monotonic() < stop:
+            os.pwrite(fw, bytes([i % 251]) * block, i * block)
+            i += 1
+            acked[0] = i
+
+    t = threading.Thread(target=writer)
+    t.start()
+    worst = 0.0
+    try:
+        while t.is_alive():
+            k = acked[0]
+            if k:
+                t0 = time.monotonic()
+                got = os.pread(fr, 16, (k - 1) * block)
+                worst = max(worst, time.monotonic() - t0)
+                assert got == bytes([(k - 1) % 251]) * 16
+            time.sleep(0.02)
+    finally:
+        t.join()
+        os.close(fr)
+        os.close(fw)
+    assert worst < 2.0, 'a read waited %.1f s behind the writer' % worst
+    os.unlink(p)
