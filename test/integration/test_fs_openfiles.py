@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import fuse_test_marker
-from fsmount import module_mount, name_gen
+from fsmount import FsMount, module_mount, name_gen
 
 pytestmark = fuse_test_marker()
 
@@ -119,6 +119,17 @@ def test_rename_away_then_new_file(m):
 # --------------------------------------------------------- open after unlink
 
 def test_unlinked_temp_file(m):
+    temp_file_idiom(m)
+
+
+@pytest.mark.parametrize('opts', [['-o', 'clone_fd'], ['-s']], ids=['clone_fd', 'single_thread'])
+def test_unlinked_temp_file_loops(sshd, tmp_mnt, opts):
+    """The request reader hidden.c installs serves every loop libfuse runs."""
+    with FsMount(sshd, tmp_mnt, user='smtest', opts=opts) as fm:
+        temp_file_idiom(fm)
+
+
+def temp_file_idiom(m):
     d = 'tmp' + name_gen()
     os.mkdir(m.m(d))
     p = m.m(d, 'scratch')
