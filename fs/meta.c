@@ -82,7 +82,7 @@ stat_remote(struct fs_ctx *c, const char *path, struct stat *st)
 }
 
 /* The attributes through f's handle, after the writes other descriptors
- * of the same path were told succeeded (theirs travel on other channels). */
+ * of the same file were told succeeded (theirs travel on other channels). */
 static int
 stat_file(struct fs_ctx *c, struct io_file *f, struct stat *st)
 {
