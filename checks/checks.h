@@ -37,8 +37,11 @@ enum chk_id {
 };
 
 enum chk_plan {
-	CHK_PLAN_LIGHT,		/* every mount: reachable, known host, login, folder */
-	CHK_PLAN_FULL,		/* -o full_check: all of them */
+	CHK_PLAN_LIGHT,		/* every mount: reachable, known host, login, folder
+				 * (a folder the user cannot write passes with a
+				 * warning, as sshfs mounts it) */
+	CHK_PLAN_FULL,		/* -o full_check: all of them; the folder must be
+				 * writable (Back In Time's own check) */
 };
 
 enum chk_outcome { CHK_NOT_RUN = 0, CHK_PASSED, CHK_FAILED, CHK_SKIPPED };
@@ -53,6 +56,8 @@ struct chk_result {
 	double seconds;		/* wall time the check took */
 	int attempts;		/* reachable: tries made */
 	char detail[1024];	/* more lines for people (keys tried, kex text); may be "" */
+	char warning[512];	/* passed with a caveat the mount tells its user
+				 * (one line, no program prefix); may be "" */
 };
 
 /* What a passing plan leaves for the mount; the caller owns it. */
@@ -86,7 +91,7 @@ int chk_failed(const struct chk_result res[CHK_COUNT]);
 int chk_report_json(void *f, const struct chk_result res[CHK_COUNT]);
 
 /* Writes one line per check (name, outcome, time, message; hint and detail
- * indented under a failure) to f (a FILE *). */
+ * indented under a failure, a warning under a pass) to f (a FILE *). */
 void chk_report_text(void *f, const struct chk_result res[CHK_COUNT]);
 
 /* Closes what a chk_session holds (NULL-safe members). */

@@ -200,6 +200,13 @@ create_root(struct fxc *c, const char *root, struct chk_result *res)
 	return r;
 }
 
+/* Creating a file in the folder was refused for lack of permission. */
+static bool
+not_writable(const struct look *lk)
+{
+	return lk->open_err == -EACCES || lk->open_err == -EPERM || lk->open_err == -EROFS;
+}
+
 static int
 judge(const char *root, const struct look *lk, bool need_write, struct chk_result *res)
 {
@@ -219,8 +226,7 @@ judge(const char *root, const struct look *lk, bool need_write, struct chk_resul
 		chk_res_fail(res, CHK_FOLDER_NOT_SEARCHABLE, folder_names[CHK_FOLDER_NOT_SEARCHABLE],
 			     "give the login user search (x) permission on it: chmod u+x",
 			     "remote path %s is not searchable (no x permission for the login user)", root);
-	else if (need_write && (lk->open_err == -EACCES || lk->open_err == -EPERM ||
-				lk->open_err == -EROFS))
+	else if (need_write && not_writable(lk))
 		chk_res_fail(res, CHK_FOLDER_NOT_WRITABLE, folder_names[CHK_FOLDER_NOT_WRITABLE],
 			     "give the login user write permission on it (chmod u+w), "
 			     "or mount read-only with -o ro",
@@ -236,11 +242,11 @@ judge(const char *root, const struct look *lk, bool need_write, struct chk_resul
 }
 
 int
-chk_folder(struct fxc *c, const char *root, bool need_write, bool lingering,
-	   struct chk_result *res)
+chk_folder(struct fxc *c, const char *root, bool need_write, bool must_write,
+	   bool lingering, struct chk_result *res)
 {
 	struct look lk;
-	bool created = false, left = false;
+	bool created = false, left = false, ro_only;
 	int r;
 
 	chk_res_begin(res, CHK_FOLDER);
@@ -257,13 +263,21 @@ chk_folder(struct fxc *c, const char *root, bool need_write, bool lingering,
 	}
 	if (lk.open_err == 0 && unprobe(c, root, &lk, !lingering) < 0)
 		left = true;
-	if (judge(root, &lk, need_write, res) < 0)
+	/* Readable but not writable: sshfs mounts it (/usr/share/doc, a
+	 * published folder) and programs meet EACCES on writes; only the full
+	 * plan (Back In Time's first run) insists. */
+	ro_only = !must_write && need_write && not_writable(&lk);
+	if (judge(root, &lk, need_write && !ro_only, res) < 0)
 		return -1;
 	if (created)
 		chk_res_pass(res, "created remote path %s", root);
 	else
 		chk_res_pass(res, "remote path %s is a %sdirectory", root,
-			     need_write ? "writable " : "");
+			     ro_only ? "read-only " : need_write ? "writable " : "");
+	if (ro_only)
+		snprintf(res->warning, sizeof(res->warning),
+			 "remote path %.400s is not writable by the login user (%s): "
+			 "writes will fail", root, strerror(-lk.open_err));
 	if (left)
 		snprintf(res->detail, sizeof(res->detail), "could not remove the probe file %.900s/%s",
 			 root, lk.probe);

@@ -42,13 +42,15 @@ int chk_root_path(const char *home, const char *path, char **out);
 bool chk_root_needs_home(const char *path);
 
 /* Runs the check on 'root' (absolute). 'need_write' false (read-only
- * mounts) skips the writability proof. With 'lingering' (the session goes
+ * mounts) skips the writability proof. With 'must_write' false, a folder
+ * the login user can read but not write passes (res->warning says so)
+ * instead of failing "not-writable". With 'lingering' (the session goes
  * on to serve a mount) the probe file's CLOSE and REMOVE are sent without
  * waiting for their replies, which saves the mount one round trip; the
  * engine completes them later. Returns 0 passed (res->msg says whether it
  * was created), -1 failed. */
-int chk_folder(struct fxc *c, const char *root, bool need_write, bool lingering,
-	       struct chk_result *res);
+int chk_folder(struct fxc *c, const char *root, bool need_write, bool must_write,
+	       bool lingering, struct chk_result *res);
 
 /* Fails res as "no-sftp" / "no-home" for plan.c. */
 void chk_folder_fail(struct chk_result *res, int reason, const char *what);

@@ -113,7 +113,8 @@ step_sftp_checks(struct run *x)
 		return -1;
 	/* With a hard-link test to come, the folder's probe file must be gone
 	 * before it, so only a light plan skips waiting for its removal. */
-	if (chk_folder(x->fxc, x->root, !x->o->ro, x->keep && !x->full, &x->res[CHK_FOLDER]) < 0)
+	if (chk_folder(x->fxc, x->root, !x->o->ro, x->full, x->keep && !x->full,
+		       &x->res[CHK_FOLDER]) < 0)
 		return -1;
 	if (!x->full)
 		return 0;

@@ -104,8 +104,11 @@ chk_report_text(void *fp, const struct chk_result res[CHK_COUNT])
 		}
 		fprintf(f, "%-11s %-7s %7.3fs  %s\n", chk_name((enum chk_id)i),
 			chk_outcome_name(r->outcome), r->seconds, r->msg);
-		if (r->outcome != CHK_FAILED)
+		if (r->outcome != CHK_FAILED) {
+			if (r->warning[0])
+				fprintf(f, "                      warning: %s\n", r->warning);
 			continue;
+		}
 		put_lines(f, "                      ", r->detail);
 		if (r->hint[0])
 			fprintf(f, "                      hint: %s\n", r->hint);
@@ -181,6 +184,8 @@ chk_report_json(void *fp, const struct chk_result res[CHK_COUNT])
 		chk_json_string(f, r->outcome == CHK_FAILED ? r->hint : "");
 		fputs(", \"detail\": ", f);
 		chk_json_string(f, r->outcome == CHK_NOT_RUN ? "" : r->detail);
+		fputs(", \"warning\": ", f);
+		chk_json_string(f, r->outcome == CHK_PASSED ? r->warning : "");
 		fprintf(f, ", \"seconds\": %.6f, \"attempts\": %d}",
 			r->outcome == CHK_NOT_RUN ? 0.0 : r->seconds, r->attempts);
 	}

@@ -14,6 +14,8 @@
  *       "message":  what was found or what failed, for people,
  *       "hint":     what to do ("" unless failed),
  *       "detail":   more lines for people ("" mostly),
+ *       "warning":  a caveat of a passed check, for people ("" mostly; the
+ *                   light plan's folder the login user cannot write),
  *       "seconds":  wall time of the check (0 when not run),
  *       "attempts": tries made (reachable; 0 for the others) }, ... ]
  *

@@ -50,6 +50,9 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 		chk_session_close(&s);
 		return MOUNT_EXIT_FAILED;
 	}
+	for (int i = 0; i < CHK_COUNT; i++)
+		if (res[i].outcome == CHK_PASSED && res[i].warning[0])
+			log_warn("%s", res[i].warning);
 	c->root = s.root;
 	s.root = NULL;
 	if (fsctx_add_conn(c, s.fxc) < 0) {

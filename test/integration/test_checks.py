@@ -8,6 +8,7 @@ got mounted. The passing runs of both plans validate the --json schema that
 checks/report.h documents.
 """
 
+import errno
 import json
 import os
 import re
@@ -50,11 +51,12 @@ def validate(records):
     assert isinstance(records, list) and len(records) == len(CHECKS)
     for rec, name in zip(records, CHECKS):
         assert set(rec) == {'check', 'outcome', 'reason', 'message', 'hint', 'detail',
-                            'seconds', 'attempts'}, rec
+                            'warning', 'seconds', 'attempts'}, rec
         assert rec['check'] == name
         assert rec['outcome'] in OUTCOMES
-        for k in ('reason', 'message', 'hint', 'detail'):
+        for k in ('reason', 'message', 'hint', 'detail', 'warning'):
             assert isinstance(rec[k], str)
+        assert rec['outcome'] == 'passed' or rec['warning'] == ''
         assert isinstance(rec['seconds'], (int, float)) and rec['seconds'] >= 0
         assert isinstance(rec['attempts'], int) and rec['attempts'] >= 0
         if rec['outcome'] == 'passed':
@@ -591,20 +593,59 @@ def root_dir():
 
 
 def test_path_not_writable(chk, sshd, root_dir, bin_path, tmp_mnt):
-    res = chk.fails('folder', 'not-writable', root_dir, light=True)
+    """A folder the login user can read but not write: the full plan (Back
+    In Time's first run) refuses it, as Back In Time's own check does."""
+    res = chk.fails('folder', 'not-writable', root_dir)
     assert res.records['folder']['message'] == \
         'remote path %s is not writable (creating a file in it: Permission denied)' % root_dir
     assert 'chmod u+w' in res.records['folder']['hint']
     assert os.listdir(root_dir) == []
-    m = mount_fails(bin_path, sshd, sshd.spec(path=root_dir), tmp_mnt)
+    m = mount_fails(bin_path, sshd, sshd.spec(path=root_dir), tmp_mnt, '-o', 'full_check')
     assert m.stderr.startswith('sshmountfs: folder: remote path %s is not writable' % root_dir)
     # root passes every permission check: the same folder is fine for it
-    res = chk.run(root_dir, user='root', light=True)
+    res = chk.run(root_dir, user='root')
     assert res.returncode == 0, res.stderr
     # and a read-only mount needs no write access
-    res = chk.run(root_dir, '-o', 'ro', light=True)
+    res = chk.run(root_dir, '-o', 'ro')
     assert res.returncode == 0, res.stderr
     assert res.records['folder']['message'] == 'remote path %s is a directory' % root_dir
+    assert res.records['folder']['warning'] == ''
+
+
+WARN_RO = ('sshmountfs: remote path %s is not writable by the login user (Permission denied): '
+           'writes will fail')
+
+
+def test_light_plan_mounts_read_only_folder(chk, sshd, root_dir, bin_path, tmp_mnt):
+    """The light plan (every plain mount) mounts a folder the login user can
+    read but not write, as sshfs does (/usr/share/doc), with one warning
+    line; listing works and writes fail with EACCES."""
+    with open(os.path.join(root_dir, 'readme'), 'w') as f:
+        f.write('hello\n')
+    res = chk.run(root_dir, light=True)
+    assert res.returncode == 0, res.stderr
+    rec = res.records['folder']
+    assert rec['outcome'] == 'passed'
+    assert rec['message'] == 'remote path %s is a read-only directory' % root_dir
+    assert rec['warning'] == (WARN_RO % root_dir)[len('sshmountfs: '):]
+    args = [bin_path('sshmountfs'), sshd.spec(path=root_dir), tmp_mnt] + sshd.ssh_opts()
+    res = run(args, timeout=60, env=sshd.env())
+    try:
+        assert res.returncode == 0, res.stderr
+        assert res.stderr.splitlines() == [WARN_RO % root_dir], res.stderr
+        assert os.listdir(tmp_mnt) == ['readme']
+        assert open(os.path.join(tmp_mnt, 'readme')).read() == 'hello\n'
+        for fn in (lambda: open(os.path.join(tmp_mnt, 'new'), 'w'),
+                   lambda: os.mkdir(os.path.join(tmp_mnt, 'newdir')),
+                   lambda: open(os.path.join(tmp_mnt, 'readme'), 'a'),
+                   lambda: os.unlink(os.path.join(tmp_mnt, 'readme'))):
+            with pytest.raises(OSError) as e:
+                fn()
+            assert e.value.errno == errno.EACCES
+        assert sorted(os.listdir(root_dir)) == ['readme']
+    finally:
+        if util.is_mounted(tmp_mnt):
+            util.umount(None, tmp_mnt)
 
 
 def test_path_not_creatable(chk, sshd, root_dir):
