@@ -10,6 +10,7 @@
 #include "io.h"
 #include "log.h"
 #include "rfs.h"
+#include "setattr.h"
 
 uint32_t
 fileops_pflags(int flags)
@@ -141,13 +142,14 @@ fileops_open(const char *path, struct fuse_file_info *fi)
  * OpenSSH folded into FAILURE (EEXIST for O_EXCL, EISDIR). */
 static int
 create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
-	    uint32_t pflags, const struct fxp_attr *a, struct rfs_handle *h)
+	    uint32_t pflags, const struct fxp_attr *a, struct rfs_handle *h,
+	    struct fxp_attr *got)
 {
 	int chan = rfs_pick_chan(fx, rp), r;
-	struct fxp_attr got;
 	struct batch b;
 	struct stat st;
 
+	memset(got, 0, sizeof(*got));
 	batch_init(&b);
 	if ((r = fxp_enc_open(batch_next(&b), rp, pflags, a)) == 0)
 		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
@@ -155,11 +157,14 @@ create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
 		r = batch_run(fx, chan, &b);
 	if (r == 0 && (r = batch_handle(&b, 0, chan, h)) == 0) {
 		cache_created(c->cache, path, S_IFREG, false);
-		if (batch_attrs(&b, 1, &got) == 0 && fsctx_stat(c, &got, &st) == 0)
+		if (batch_attrs(&b, 1, got) < 0)
+			memset(got, 0, sizeof(*got));
+		else if (fsctx_stat(c, got, &st) == 0)
 			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
 	}
 	batch_free(&b);
 	if (r < 0 && r != -EIO) {
+		memset(got, 0, sizeof(*got));
 		if ((r = rfs_open(fx, chan, rp, pflags, a, h)) == 0)
 			cache_created(c->cache, path, S_IFREG, false);
 	}
@@ -171,7 +176,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct fs_ctx *c = fuseapi_ctx();
 	struct fxc *fx = fsctx_pick(c);
-	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 };
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 }, got;
 	struct rfs_handle h;
 	uint64_t size;
 	char *rp;
@@ -179,13 +184,18 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
-	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h);
+	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h, &got);
 	free(rp);
 	if (r < 0)
 		return r;
 	size = (fi->flags & O_EXCL) ? 0 : open_size(fi->flags, NULL);
 	cache_policy(c, path, NULL, fi);
-	return attach(c, fx, &h, path, size, fi);
+	if ((r = attach(c, fx, &h, path, size, fi)) < 0)
+		return r;
+	if ((r = setattr_fix_mode(c, path, fi, mode, &got)) < 0)
+		log_warn("create %s: cannot set mode %o the server's umask took away: %s",
+			 path, (unsigned)mode & 07777, strerror(-r));
+	return 0;
 }
 
 int

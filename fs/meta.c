@@ -223,8 +223,14 @@ meta_mkdir(const char *path, mode_t mode)
 		r = batch_status(&b, 0);
 	if (r == 0) {
 		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
-		if (batch_attrs(&b, 1, &got) == 0 && fsctx_stat(c, &got, &st) == 0)
+		if (batch_attrs(&b, 1, &got) < 0)
+			memset(&got, 0, sizeof(got));
+		else if (fsctx_stat(c, &got, &st) == 0)
 			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
+		if ((r = setattr_fix_mode(c, path, NULL, mode, &got)) < 0)
+			log_warn("mkdir %s: cannot set mode %o the server's umask took away: %s",
+				 path, (unsigned)mode & 07777, strerror(-r));
+		r = 0;
 	} else if (r != -EIO && (r = rfs_mkdir(fx, rp, mode & 07777)) == 0) {
 		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
 	}

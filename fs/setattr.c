@@ -112,6 +112,24 @@ remember(struct fs_ctx *c, const char *path, struct io_file *f, const struct fxp
 }
 
 int
+setattr_fix_mode(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+		 mode_t want, const struct fxp_attr *got)
+{
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS };
+	uint32_t missing;
+
+	if (!(got->flags & FXA_PERMISSIONS))
+		return 0;
+	missing = (uint32_t)want & 0777 & ~got->perm;
+	/* Only bits taken away, as a umask does: a file someone else made
+	 * under this name meanwhile, with other bits, is left alone. */
+	if (missing == 0 || (got->perm & 0777 & ~(uint32_t)want) != 0)
+		return 0;
+	a.perm = (got->perm & 07777) | missing;
+	return setattr_apply(c, path, fi, &a, false, NULL);
+}
+
+int
 setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	      const struct fxp_attr *a, bool nofollow, const struct fxp_attr *cur)
 {

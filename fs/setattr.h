@@ -29,4 +29,15 @@
 int setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 		  const struct fxp_attr *a, bool nofollow, const struct fxp_attr *cur);
 
+/* After a create or mkdir that made 'path' with the mode the program asked
+ * for ('want', the local umask already applied by the kernel): the server's
+ * own umask (sftp-server runs under sshd's, or -u) may have stripped
+ * permission bits, which a local filesystem would not. 'got' is what the
+ * server reported right after (flags 0: unknown, nothing is done). When
+ * bits of 'want' are missing, sets them (through the handle 'fi' when
+ * given): one more round trip, only then. Bits the server added (a setgid
+ * inherited from the directory) stay. 0 or a negative errno. */
+int setattr_fix_mode(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+		     mode_t want, const struct fxp_attr *got);
+
 #endif

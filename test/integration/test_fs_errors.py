@@ -1,7 +1,8 @@
-"""Errors that tell the truth (issue 10, "errors that lie"): the errno a
-program gets from the mount is the one a local filesystem would give, not
-whatever OpenSSH's folding of errno values into a few SFTP status codes
-suggests, and nothing is silently stored wrong.
+"""What a program gets from the mount is what a local filesystem would
+give (issue 10): the errno, not whatever OpenSSH's folding of errno values
+into a few SFTP status codes suggests; nothing silently stored wrong (times
+past SFTP's range); and the modes it asked for, not what the server's umask
+left of them.
 """
 
 import errno
@@ -10,7 +11,7 @@ import os
 import pytest
 
 from conftest import fuse_test_marker
-from fsmount import module_mount, name_gen
+from fsmount import FsMount, module_mount, name_gen
 
 pytestmark = fuse_test_marker()
 
@@ -70,3 +71,30 @@ def test_time_out_of_range(m):
     finally:
         os.close(fd)
     assert os.stat(m.s(n)).st_mtime == 2 ** 32 - 1
+
+
+def test_modes_survive_server_umask(make_sshd, tmp_mnt):
+    """sftp-server runs with umask 022 (-u): a program with umask 0 still
+    gets the modes it asked for, as on a local filesystem; the server's
+    copy is checked."""
+    srv = make_sshd(sftp_args=['-u', '022'])
+    old = os.umask(0)
+    try:
+        with FsMount(srv, tmp_mnt, opts=KERNEL_NOCACHE) as m:
+            os.mkdir(m.m('d'), 0o777)
+            os.close(os.open(m.m('f'), os.O_CREAT | os.O_WRONLY, 0o620))
+            os.close(os.open(m.m('s'), os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o4777))
+            fd = os.open(m.m('w'), os.O_CREAT | os.O_WRONLY, 0o666)
+            os.write(fd, b'data')
+            os.close(fd)
+            os.umask(0o022)
+            os.mkdir(m.m('d22'), 0o777)
+            os.close(os.open(m.m('f22'), os.O_CREAT | os.O_WRONLY, 0o666))
+            want = {'d': 0o777, 'f': 0o620, 's': 0o4777, 'w': 0o666, 'd22': 0o755,
+                    'f22': 0o644}
+            for n, mode in want.items():
+                assert os.stat(m.s(n)).st_mode & 0o7777 == mode, n
+                assert os.stat(m.m(n)).st_mode & 0o7777 == mode, n
+            assert open(m.s('w'), 'rb').read() == b'data'
+    finally:
+        os.umask(old)
