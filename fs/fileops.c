@@ -187,7 +187,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h, &got);
 	free(rp);
 	if (r < 0)
-		return r;
+		return fsctx_nospace(c, path, r);
 	size = (fi->flags & O_EXCL) ? 0 : open_size(fi->flags, NULL);
 	cache_policy(c, path, NULL, fi);
 	if ((r = attach(c, fx, &h, path, size, fi)) < 0)
@@ -226,6 +226,20 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 		free(p);
 	}
 	ofile_changed(&c->files, NULL, f);
+}
+
+/* A write error of f as the program should see it (fsctx_nospace). */
+static int
+write_errno(struct fs_ctx *c, struct io_file *f, int r)
+{
+	char *p;
+
+	if (r != -EPERM)
+		return r;
+	p = ofile_path(&c->files, f);
+	r = fsctx_nospace(c, p, r);
+	free(p);
+	return r;
 }
 
 /* Opens the file for writing on every other channel at once (one round
@@ -298,7 +312,7 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	forget_contents(fuseapi_ctx(), f);
 	if (r > 0 && io_wants_stripes(f))
 		open_stripes(fuseapi_ctx(), f);
-	return (int)r;
+	return r < 0 ? write_errno(fuseapi_ctx(), f, (int)r) : (int)r;
 }
 
 /* Close: the program learns of write errors here; and the attributes
@@ -325,7 +339,7 @@ fileops_flush(const char *path, struct fuse_file_info *fi)
 		cache_put_attr(c->cache, p, &st, gen);
 		free(p);
 	}
-	return r;
+	return write_errno(c, f, r);
 }
 
 int
@@ -355,7 +369,7 @@ fileops_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	(void)path;
 	(void)datasync;
-	return io_fsync(fuseapi_file(fi));
+	return write_errno(fuseapi_ctx(), fuseapi_file(fi), io_fsync(fuseapi_file(fi)));
 }
 
 /* True when in and out are one file by name: OpenSSH refuses copy-data

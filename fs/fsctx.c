@@ -159,6 +159,27 @@ fsctx_remote(struct fs_ctx *c, const char *fpath, char **out)
 }
 
 int
+fsctx_nospace(struct fs_ctx *c, const char *fpath, int r)
+{
+	struct statvfs st;
+	char *rp, *slash;
+	int e;
+
+	if (r != -EPERM || fsctx_remote(c, fpath ? fpath : "/", &rp) < 0)
+		return r;
+	e = rfs_statvfs(fsctx_meta(c), rp, &st);
+	/* A name that is not there (a failed create): its directory's. */
+	if (e == -ENOENT && (slash = strrchr(rp, '/')) != NULL && slash != rp) {
+		*slash = '\0';
+		e = rfs_statvfs(fsctx_meta(c), rp, &st);
+	}
+	free(rp);
+	if (e == 0 && ((st.f_blocks && st.f_bavail == 0) || (st.f_files && st.f_favail == 0)))
+		return -ENOSPC;
+	return r;
+}
+
+int
 fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st)
 {
 	return attr_to_stat(&c->acfg, a, st);

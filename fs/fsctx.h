@@ -63,6 +63,13 @@ struct fxc *fsctx_pick(struct fs_ctx *c);
  * a last component past NAME_MAX (path_name_too_long). */
 int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
 
+/* OpenSSH reports a full disk as FAILURE (-EPERM here): for r == -EPERM
+ * from a WRITE, CREATE or MKDIR, asks the server (statvfs@openssh.com) about
+ * the filesystem of 'fpath' (NULL: the mount's root) and returns -ENOSPC
+ * when it has no free blocks or no free inodes; r otherwise (also without
+ * the extension). Costs a round trip, only on that error. */
+int fsctx_nospace(struct fs_ctx *c, const char *fpath, int r);
+
 /* Attributes as the kernel sees them (attr_to_stat with our config). */
 int fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st);
 

@@ -236,7 +236,7 @@ meta_mkdir(const char *path, mode_t mode)
 	}
 	batch_free(&b);
 	free(rp);
-	return r;
+	return fsctx_nospace(c, path, r);
 }
 
 /* ---- namespace ---- */

@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+import util
+
 from conftest import fuse_test_marker
 from fsmount import FsMount, module_mount, name_gen
 
@@ -98,3 +100,77 @@ def test_modes_survive_server_umask(make_sshd, tmp_mnt):
             assert open(m.s('w'), 'rb').read() == b'data'
     finally:
         os.umask(old)
+
+
+def tmpfs_in(sshd, opts):
+    """A tmpfs (mount options opts) at small/ inside a fresh directory of
+    the remote user; returns (directory, umount function)."""
+    src = sshd.remote_dir('smtest')
+    small = os.path.join(src, 'small')
+    os.mkdir(small)
+    util.run(['mount', '-t', 'tmpfs', '-o', opts + ',mode=0755', 'tmpfs', small], check=True)
+    util.run(['chown', 'smtest:', small], check=True)
+    return src, lambda: util.run(['umount', '-l', small], timeout=30)
+
+
+@pytest.fixture
+def small_fs(sshd):
+    """A 1 MiB tmpfs inside the remote user's directory: a disk to fill."""
+    src, done = tmpfs_in(sshd, 'size=1m')
+    yield src
+    done()
+
+
+@pytest.fixture
+def few_inodes_fs(sshd):
+    """A tmpfs with room for only a few files."""
+    src, done = tmpfs_in(sshd, 'size=1m,nr_inodes=4')
+    yield src
+    done()
+
+
+def fill(path, sync):
+    """Writes 4 MiB into path; returns the errno of the first failure."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            for _ in range(64):
+                os.write(fd, b'x' * 65536)
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+@pytest.mark.require_root
+def test_full_disk_is_enospc(sshd, tmp_mnt, small_fs):
+    """OpenSSH folds ENOSPC into FAILURE: a write to a full disk must still
+    fail with ENOSPC (errno 28), whether it surfaces at write, fsync or
+    close."""
+    with FsMount(sshd, tmp_mnt, src=small_fs, opts=KERNEL_NOCACHE) as m:
+        assert fill(m.m('small', 'a'), True) == errno.ENOSPC
+        os.unlink(m.m('small', 'a'))
+        assert fill(m.m('small', 'b'), False) == errno.ENOSPC
+        assert fill(m.m('small', 'b'), True) == errno.ENOSPC
+        os.unlink(m.m('small', 'b'))
+        assert os.listdir(m.s('small')) == []
+
+
+@pytest.mark.require_root
+def test_no_free_inodes_is_enospc(sshd, tmp_mnt, few_inodes_fs):
+    """A create or mkdir on a filesystem without free inodes: ENOSPC."""
+    with FsMount(sshd, tmp_mnt, src=few_inodes_fs, opts=KERNEL_NOCACHE) as m:
+        made, err = 0, 0
+        for i in range(10):
+            try:
+                os.close(os.open(m.m('small', 'f%d' % i), os.O_CREAT | os.O_WRONLY, 0o644))
+                made += 1
+            except OSError as e:
+                err = e.errno
+                break
+        assert err == errno.ENOSPC and 0 < made < 10, (made, err)
+        assert errno_of(os.mkdir, m.m('small', 'd')) == errno.ENOSPC
+        assert len(os.listdir(m.s('small'))) == made
