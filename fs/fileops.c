@@ -234,12 +234,16 @@ write_errno(struct fs_ctx *c, struct io_file *f, int r)
 {
 	char *p;
 
+	/* sftp-server seeks before it writes: an offset past the largest
+	 * file its filesystem holds fails that lseek with EINVAL. */
+	if (r == -EINVAL)
+		return -EFBIG;
 	if (r != -EPERM)
 		return r;
 	p = ofile_path(&c->files, f);
 	r = fsctx_nospace(c, p, r);
 	free(p);
-	return r;
+	return fsctx_toobig(io_file_end(f), r);
 }
 
 /* Opens the file for writing on every other channel at once (one round

@@ -180,6 +180,12 @@ fsctx_nospace(struct fs_ctx *c, const char *fpath, int r)
 }
 
 int
+fsctx_toobig(uint64_t end, int r)
+{
+	return r == -EPERM && end > INT32_MAX && end != UINT64_MAX ? -EFBIG : r;
+}
+
+int
 fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st)
 {
 	return attr_to_stat(&c->acfg, a, st);

@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "attr.h"
@@ -69,6 +70,15 @@ int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
  * when it has no free blocks or no free inodes; r otherwise (also without
  * the extension). Costs a round trip, only on that error. */
 int fsctx_nospace(struct fs_ctx *c, const char *fpath, int r);
+
+/* OpenSSH folds EFBIG into FAILURE (a truncate too large, a write that
+ * crosses the limit): for r == -EPERM from a WRITE or a truncate that
+ * takes the file to 'end' bytes, returns -EFBIG when 'end' is past
+ * 2 GiB - 1 (below the limit of every filesystem in use: FAT32 4 GiB,
+ * ext4 16 TiB), and r otherwise. Told apart by size only: an I/O error of
+ * the server's disk on a file that large also reads as EFBIG. Call it
+ * after fsctx_nospace (a full disk is ENOSPC). */
+int fsctx_toobig(uint64_t end, int r);
 
 /* Attributes as the kernel sees them (attr_to_stat with our config). */
 int fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st);

@@ -559,6 +559,17 @@ io_file_wrote(struct io_file *f)
 	return w;
 }
 
+uint64_t
+io_file_end(struct io_file *f)
+{
+	uint64_t end;
+
+	pthread_mutex_lock(&f->mu);
+	end = f->size_hint;
+	pthread_mutex_unlock(&f->mu);
+	return end;
+}
+
 void
 io_drop_readahead(struct io_file *f)
 {

@@ -135,6 +135,10 @@ int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr
 /* Whether a write (or truncate, or copy) went through the handle. */
 bool io_file_wrote(struct io_file *f);
 
+/* The file's end as the handle knows it: the size at open grown by its
+ * writes and set by its truncates; RA_UNKNOWN_SIZE when unknown. */
+uint64_t io_file_end(struct io_file *f);
+
 /* The file changed through another handle: drops the handle's read-ahead
  * and, for O_APPEND, the end-of-file offset it knew. */
 void io_drop_readahead(struct io_file *f);

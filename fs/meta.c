@@ -484,7 +484,7 @@ meta_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	if (size < 0)
 		return -EINVAL;
 	/* Through a handle with writes when there is one: after them. */
-	return setattr_apply(fuseapi_ctx(), path, fi, &a, false, NULL);
+	return fsctx_toobig(a.size, setattr_apply(fuseapi_ctx(), path, fi, &a, false, NULL));
 }
 
 /* ---- the rest ---- */

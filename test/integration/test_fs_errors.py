@@ -174,3 +174,45 @@ def test_no_free_inodes_is_enospc(sshd, tmp_mnt, few_inodes_fs):
         assert err == errno.ENOSPC and 0 < made < 10, (made, err)
         assert errno_of(os.mkdir, m.m('small', 'd')) == errno.ENOSPC
         assert len(os.listdir(m.s('small'))) == made
+
+
+def ext4_limit(path):
+    """The largest file ext4 with 4 KiB blocks holds (16 TiB - 4 KiB), when
+    path is on ext4; else skips the test (tmpfs, xfs and btrfs allow 8 EiB:
+    nothing to test)."""
+    res = util.run(['stat', '-f', '-c', '%T %S', path], timeout=10, check=True)
+    kind, bsize = res.stdout.split()
+    if kind != 'ext2/ext3' or bsize != '4096':
+        pytest.skip('the server directory is on %s (block %s), not ext4 with 4 KiB blocks'
+                    % (kind, bsize))
+    return (1 << 44) - 4096
+
+
+def test_file_too_large_is_efbig(m):
+    """A write or truncate past what the server's filesystem allows fails
+    with EFBIG, not EPERM (OpenSSH folds EFBIG into FAILURE); a large
+    sparse file below the limit works."""
+    limit = ext4_limit(m.s())
+    n = name_gen()
+    fd = os.open(m.m(n), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        os.pwrite(fd, b'x', 1 << 40)
+        os.fsync(fd)
+        assert os.stat(m.s(n)).st_size == (1 << 40) + 1
+        assert errno_of(os.ftruncate, fd, limit + 4096) == errno.EFBIG
+        assert errno_of(os.truncate, m.m(n), 1 << 50) == errno.EFBIG
+        assert os.stat(m.s(n)).st_size == (1 << 40) + 1
+        try:
+            os.pwrite(fd, b'y', limit + 4096)
+            os.fsync(fd)
+            err = 0
+        except OSError as e:
+            err = e.errno
+        assert err == errno.EFBIG
+    finally:
+        try:
+            os.close(fd)
+        except OSError as e:
+            assert e.errno == errno.EFBIG
+    assert os.stat(m.s(n)).st_size == (1 << 40) + 1
+    os.unlink(m.m(n))
