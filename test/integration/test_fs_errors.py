@@ -86,13 +86,14 @@ def test_modes_survive_server_umask(make_sshd, tmp_mnt):
             os.mkdir(m.m('d'), 0o777)
             os.close(os.open(m.m('f'), os.O_CREAT | os.O_WRONLY, 0o620))
             os.close(os.open(m.m('s'), os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o4777))
+            os.mknod(m.m('n'), 0o100666)
             fd = os.open(m.m('w'), os.O_CREAT | os.O_WRONLY, 0o666)
             os.write(fd, b'data')
             os.close(fd)
             os.umask(0o022)
             os.mkdir(m.m('d22'), 0o777)
             os.close(os.open(m.m('f22'), os.O_CREAT | os.O_WRONLY, 0o666))
-            want = {'d': 0o777, 'f': 0o620, 's': 0o4777, 'w': 0o666, 'd22': 0o755,
+            want = {'d': 0o777, 'f': 0o620, 's': 0o4777, 'n': 0o666, 'w': 0o666, 'd22': 0o755,
                     'f22': 0o644}
             for n, mode in want.items():
                 assert os.stat(m.s(n)).st_mode & 0o7777 == mode, n
