@@ -87,7 +87,7 @@ open_size(int flags, const struct stat *st)
 {
 	if (flags & O_TRUNC)
 		return 0;
-	return st ? (uint64_t)st->st_size : RA_UNKNOWN_SIZE;
+	return st ? (uint64_t)st->st_size : READAHEAD_UNKNOWN_SIZE;
 }
 
 #define FILEOPS_MAX_SETTLE 16

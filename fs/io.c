@@ -56,12 +56,12 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 	f->append = (flags & O_APPEND) != 0;
 	f->append_stale = f->append;
 	f->size_hint = size;
-	f->append_off = size == RA_UNKNOWN_SIZE ? 0 : size;
-	wb_init(&f->wb, IO_WRITE_LIMIT);
+	f->append_off = size == READAHEAD_UNKNOWN_SIZE ? 0 : size;
+	writeback_init(&f->wb, IO_WRITE_LIMIT);
 	chunk = fxc_max_read(c);
 	if (chunk == 0)
 		chunk = FXP_DEFAULT_IO_SIZE;
-	ra_init(&f->ra, chunk, (uint64_t)chunk * IO_MIN_WINDOW_CHUNKS, IO_MAX_WINDOW);
+	readahead_init(&f->ra, chunk, (uint64_t)chunk * IO_MIN_WINDOW_CHUNKS, IO_MAX_WINDOW);
 	*out = f;
 	return 0;
 }
@@ -77,7 +77,7 @@ io_file_get(struct io_file *f)
 static void
 file_destroy(struct io_file *f)
 {
-	wb_destroy(&f->wb);
+	writeback_destroy(&f->wb);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f->path);
@@ -192,7 +192,7 @@ chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t len)
 		/* Short: OpenSSH means end of file, which the size we know
 		 * confirms; otherwise (another server, or the file grew) ask
 		 * for the rest rather than end a read early. */
-		if (f->size_hint != RA_UNKNOWN_SIZE && k->off + k->got >= f->size_hint)
+		if (f->size_hint != READAHEAD_UNKNOWN_SIZE && k->off + k->got >= f->size_hint)
 			k->eof = k->got < k->len;
 		else
 			more = k->got < k->len && k->listed;
@@ -296,14 +296,14 @@ copy_from_chunk(struct io_file *f, uint64_t coff, char *buf, uint64_t off,
 
 static ssize_t
 read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
-		const struct ra_plan *p)
+		const struct readahead_plan *p)
 {
 	uint64_t coff, done = 0;
 	bool stop = false;
 
 	drop_chunks_below(f, p->drop_below);
 	want_chunks(f, p->want_from, p->want_to);
-	for (coff = ra_floor(&f->ra, off); done < size && !stop; coff += f->ra.chunk) {
+	for (coff = readahead_floor(&f->ra, off); done < size && !stop; coff += f->ra.chunk) {
 		ssize_t r = copy_from_chunk(f, coff, buf + done, off + done,
 					    size - (size_t)done, &stop);
 
@@ -328,13 +328,13 @@ settle(struct io_file *f)
 	pthread_mutex_lock(&f->mu);
 	n = f->nstripes;
 	pthread_mutex_unlock(&f->mu);
-	return n > 0 ? wb_drain(&f->wb) : 0;
+	return n > 0 ? writeback_drain(&f->wb) : 0;
 }
 
 ssize_t
 io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 {
-	struct ra_plan p;
+	struct readahead_plan p;
 	ssize_t r;
 
 	if (size == 0)
@@ -342,7 +342,7 @@ io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 	if ((r = settle(f)) < 0)
 		return r;
 	pthread_mutex_lock(&f->mu);
-	ra_on_read(&f->ra, off, size, f->wrote ? RA_UNKNOWN_SIZE : f->size_hint, &p);
+	readahead_on_read(&f->ra, off, size, f->wrote ? READAHEAD_UNKNOWN_SIZE : f->size_hint, &p);
 	if (p.seq) {
 		r = read_sequential(f, buf, size, off, &p);
 		pthread_mutex_unlock(&f->mu);
@@ -361,7 +361,7 @@ write_done(void *arg, int err)
 	struct io_wreq *w = arg;
 	struct io_file *f = w->f;
 
-	wb_done(&f->wb, w->len, err);
+	writeback_done(&f->wb, w->len, err);
 	free(w);
 	io_file_put(f);
 }
@@ -382,10 +382,10 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	struct io_wreq *w;
 	int r;
 
-	if ((r = wb_reserve(&f->wb, len)) < 0)
+	if ((r = writeback_reserve(&f->wb, len)) < 0)
 		return r;
 	if ((w = malloc(sizeof(*w))) == NULL) {
-		wb_done(&f->wb, len, 0);
+		writeback_done(&f->wb, len, 0);
 		return -ENOMEM;
 	}
 	w->f = f;
@@ -393,7 +393,7 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	io_file_get(f);
 	r = rfs_write_async(f->fxc, write_handle(f, off), off, p, len, write_done, w);
 	if (r < 0) {
-		wb_fail(&f->wb, r);
+		writeback_fail(&f->wb, r);
 		write_done(w, r);
 	}
 	return r;
@@ -459,7 +459,7 @@ io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n)
 int
 io_flush(struct io_file *f)
 {
-	return wb_drain(&f->wb);
+	return writeback_drain(&f->wb);
 }
 
 int
@@ -475,13 +475,13 @@ io_flush_stat(struct io_file *f, struct fxp_attr *a)
 	f->dirty = false;
 	pthread_mutex_unlock(&f->mu);
 	if (!dirty)
-		return wb_drain(&f->wb);
+		return writeback_drain(&f->wb);
 	if ((r = settle(f)) < 0)
 		return r;
 	batch_init(&b);
 	if (fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len) == 0)
 		batch_start(f->fxc, f->h.chan, &b);
-	r = wb_drain(&f->wb);
+	r = writeback_drain(&f->wb);
 	batch_wait(&b);
 	if (batch_attrs(&b, 0, a) < 0)
 		memset(a, 0, sizeof(*a));
@@ -492,7 +492,7 @@ io_flush_stat(struct io_file *f, struct fxp_attr *a)
 int
 io_fsync(struct io_file *f)
 {
-	int r = wb_drain(&f->wb);
+	int r = writeback_drain(&f->wb);
 
 	if (r < 0)
 		return r;
@@ -523,7 +523,7 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	pthread_mutex_lock(&f->mu);
 	if (size) {
 		drop_chunks_below(f, UINT64_MAX);
-		ra_reset(&f->ra);
+		readahead_reset(&f->ra);
 		f->wrote = true;
 	}
 	f->dirty = false;
@@ -575,7 +575,7 @@ io_drop_readahead(struct io_file *f)
 {
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);
-	ra_reset(&f->ra);
+	readahead_reset(&f->ra);
 	f->append_stale = f->append;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -623,8 +623,8 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 	f->seq_bytes = off == f->seq_end ? f->seq_bytes + len : 0;
 	f->seq_end = off + len;
 	drop_chunks_below(f, UINT64_MAX);
-	ra_reset(&f->ra);
-	if (f->size_hint == RA_UNKNOWN_SIZE || off + len > f->size_hint)
+	readahead_reset(&f->ra);
+	if (f->size_hint == READAHEAD_UNKNOWN_SIZE || off + len > f->size_hint)
 		f->size_hint = off + len;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -632,7 +632,7 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 int
 io_release(struct io_file *f)
 {
-	int r = wb_drain(&f->wb), i;
+	int r = writeback_drain(&f->wb), i;
 
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);

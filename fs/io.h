@@ -79,8 +79,8 @@ struct io_file {
 	uint64_t size_hint;	/* size at open, grown by our writes */
 	uint64_t append_off;	/* next O_APPEND offset */
 	bool append_stale;	/* append_off must be learned again */
-	struct wb wb;
-	struct ra_state ra;
+	struct writeback wb;
+	struct readahead ra;
 	struct io_chunk *chunks;
 	/* ofile.c's registry: path and links, under the registry's lock */
 	char *path;
@@ -88,7 +88,7 @@ struct io_file {
 	struct io_file *reg_next, *reg_prev;
 };
 
-/* Wraps an open handle. 'size' is the file size at open (RA_UNKNOWN_SIZE
+/* Wraps an open handle. 'size' is the file size at open (READAHEAD_UNKNOWN_SIZE
  * when unknown); it seeds O_APPEND and bounds read-ahead. flags are the
  * open(2) flags. 0 or -ENOMEM. */
 int io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
@@ -136,7 +136,7 @@ int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr
 bool io_file_wrote(struct io_file *f);
 
 /* The file's end as the handle knows it: the size at open grown by its
- * writes and set by its truncates; RA_UNKNOWN_SIZE when unknown. */
+ * writes and set by its truncates; READAHEAD_UNKNOWN_SIZE when unknown. */
 uint64_t io_file_end(struct io_file *f);
 
 /* The file changed through another handle: drops the handle's read-ahead

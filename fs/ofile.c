@@ -242,14 +242,3 @@ ofile_pop(struct ofile_table *t)
 	pthread_mutex_unlock(&t->mu);
 	return f;
 }
-
-void
-ofile_each(struct ofile_table *t, void (*fn)(struct io_file *f, void *arg), void *arg)
-{
-	struct io_file *f;
-
-	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next)
-		fn(f, arg);
-	pthread_mutex_unlock(&t->mu);
-}

@@ -78,7 +78,5 @@ char *ofile_path(struct ofile_table *t, struct io_file *f);
  * with files still open. The registry's caller keeps the FUSE reference. */
 struct io_file *ofile_pop(struct ofile_table *t);
 
-/* Calls fn for every file (under the lock). */
-void ofile_each(struct ofile_table *t, void (*fn)(struct io_file *f, void *arg), void *arg);
 
 #endif

@@ -2,15 +2,15 @@
 #include "readahead.h"
 
 uint64_t
-ra_floor(const struct ra_state *s, uint64_t off)
+readahead_floor(const struct readahead *s, uint64_t off)
 {
 	return off - off % s->chunk;
 }
 
 uint64_t
-ra_ceil(const struct ra_state *s, uint64_t off)
+readahead_ceil(const struct readahead *s, uint64_t off)
 {
-	uint64_t f = ra_floor(s, off);
+	uint64_t f = readahead_floor(s, off);
 
 	if (f == off)
 		return off;
@@ -18,18 +18,18 @@ ra_ceil(const struct ra_state *s, uint64_t off)
 }
 
 void
-ra_init(struct ra_state *s, uint32_t chunk, uint64_t min_win, uint64_t max_win)
+readahead_init(struct readahead *s, uint32_t chunk, uint64_t min_win, uint64_t max_win)
 {
 	s->chunk = chunk ? chunk : 1;
-	s->min_win = ra_ceil(s, min_win ? min_win : s->chunk);
-	s->max_win = ra_ceil(s, max_win);
+	s->min_win = readahead_ceil(s, min_win ? min_win : s->chunk);
+	s->max_win = readahead_ceil(s, max_win);
 	if (s->max_win < s->min_win)
 		s->max_win = s->min_win;
-	ra_reset(s);
+	readahead_reset(s);
 }
 
 void
-ra_reset(struct ra_state *s)
+readahead_reset(struct readahead *s)
 {
 	s->win = s->min_win;
 	s->next = 0;
@@ -38,7 +38,7 @@ ra_reset(struct ra_state *s)
 }
 
 static bool
-is_sequential(const struct ra_state *s, uint64_t off)
+is_sequential(const struct readahead *s, uint64_t off)
 {
 	uint64_t lo;
 
@@ -55,8 +55,8 @@ add_sat(uint64_t a, uint64_t b)
 }
 
 void
-ra_on_read(struct ra_state *s, uint64_t off, size_t size, uint64_t file_size,
-	   struct ra_plan *p)
+readahead_on_read(struct readahead *s, uint64_t off, size_t size, uint64_t file_size,
+	   struct readahead_plan *p)
 {
 	uint64_t end = add_sat(off, size), ahead;
 
@@ -77,12 +77,12 @@ ra_on_read(struct ra_state *s, uint64_t off, size_t size, uint64_t file_size,
 	if (end > s->next)
 		s->next = end;
 	ahead = add_sat(s->next, s->win);
-	if (file_size != RA_UNKNOWN_SIZE && ahead > file_size)
+	if (file_size != READAHEAD_UNKNOWN_SIZE && ahead > file_size)
 		ahead = file_size;
 	if (ahead < end)
 		ahead = end;
-	p->want_from = ra_floor(s, off);
-	p->want_to = ra_ceil(s, ahead);
+	p->want_from = readahead_floor(s, off);
+	p->want_to = readahead_ceil(s, ahead);
 	/* Keep one chunk behind the read for slightly out-of-order arrivals. */
 	p->drop_below = p->want_from > s->chunk ? p->want_from - s->chunk : 0;
 }

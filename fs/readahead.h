@@ -1,7 +1,7 @@
 /* readahead: the pure decision logic of per-handle sequential read-ahead.
  *
  * The file is cut into aligned chunks of 'chunk' bytes (the SFTP READ
- * size). For every FUSE read, ra_on_read() says whether the handle is in
+ * size). For every FUSE read, readahead_on_read() says whether the handle is in
  * sequential mode and, if so, which chunk range should be requested (the
  * chunks the read needs plus a window ahead of it) and below which offset
  * cached chunks may be dropped. The window starts at min_win and doubles on
@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RA_UNKNOWN_SIZE UINT64_MAX
+#define READAHEAD_UNKNOWN_SIZE UINT64_MAX
 
-struct ra_state {
+struct readahead {
 	uint32_t chunk;
 	uint64_t min_win, max_win;
 	uint64_t win;		/* current window, bytes ahead of the read */
@@ -30,26 +30,26 @@ struct ra_state {
 	bool seq;		/* last decision */
 };
 
-struct ra_plan {
+struct readahead_plan {
 	bool seq;
 	uint64_t drop_below;		/* chunks ending at or below this may go */
 	uint64_t want_from, want_to;	/* [from, to), multiples of chunk */
 };
 
 /* chunk > 0; min_win <= max_win (both rounded up to whole chunks). */
-void ra_init(struct ra_state *s, uint32_t chunk, uint64_t min_win, uint64_t max_win);
+void readahead_init(struct readahead *s, uint32_t chunk, uint64_t min_win, uint64_t max_win);
 
 /* Decides for a read of 'size' bytes at 'off'. 'file_size' bounds the
- * window (RA_UNKNOWN_SIZE when unknown); the chunks the read itself covers
+ * window (READAHEAD_UNKNOWN_SIZE when unknown); the chunks the read itself covers
  * are always wanted. */
-void ra_on_read(struct ra_state *s, uint64_t off, size_t size, uint64_t file_size,
-		struct ra_plan *p);
+void readahead_on_read(struct readahead *s, uint64_t off, size_t size, uint64_t file_size,
+		struct readahead_plan *p);
 
 /* Forget the stream (after a write or truncate through the handle). */
-void ra_reset(struct ra_state *s);
+void readahead_reset(struct readahead *s);
 
 /* Chunk arithmetic. */
-uint64_t ra_floor(const struct ra_state *s, uint64_t off);
-uint64_t ra_ceil(const struct ra_state *s, uint64_t off);
+uint64_t readahead_floor(const struct readahead *s, uint64_t off);
+uint64_t readahead_ceil(const struct readahead *s, uint64_t off);
 
 #endif

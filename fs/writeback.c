@@ -1,14 +1,14 @@
 /* writeback: see writeback.h. */
 #include "writeback.h"
 
-#define WB_DEFAULT_LIMIT (8u << 20)
+#define WRITEBACK_DEFAULT_LIMIT (8u << 20)
 
 void
-wb_init(struct wb *w, uint64_t limit)
+writeback_init(struct writeback *w, uint64_t limit)
 {
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	w->limit = limit ? limit : WB_DEFAULT_LIMIT;
+	w->limit = limit ? limit : WRITEBACK_DEFAULT_LIMIT;
 	w->bytes = 0;
 	w->count = 0;
 	w->err = 0;
@@ -17,14 +17,14 @@ wb_init(struct wb *w, uint64_t limit)
 }
 
 void
-wb_destroy(struct wb *w)
+writeback_destroy(struct writeback *w)
 {
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 }
 
 int
-wb_reserve(struct wb *w, uint64_t len)
+writeback_reserve(struct writeback *w, uint64_t len)
 {
 	int r;
 
@@ -42,7 +42,7 @@ wb_reserve(struct wb *w, uint64_t len)
 }
 
 void
-wb_done(struct wb *w, uint64_t len, int err)
+writeback_done(struct writeback *w, uint64_t len, int err)
 {
 	pthread_mutex_lock(&w->mu);
 	w->bytes -= len;
@@ -54,7 +54,7 @@ wb_done(struct wb *w, uint64_t len, int err)
 }
 
 void
-wb_fail(struct wb *w, int err)
+writeback_fail(struct writeback *w, int err)
 {
 	pthread_mutex_lock(&w->mu);
 	if (err < 0 && w->err == 0)
@@ -64,7 +64,7 @@ wb_fail(struct wb *w, int err)
 }
 
 int
-wb_drain(struct wb *w)
+writeback_drain(struct writeback *w)
 {
 	int r;
 
@@ -80,7 +80,7 @@ wb_drain(struct wb *w)
 }
 
 unsigned
-wb_pending(struct wb *w)
+writeback_pending(struct writeback *w)
 {
 	unsigned n;
 

@@ -10,21 +10,21 @@
 static void
 test_sequential_growth(void)
 {
-	struct ra_state s;
-	struct ra_plan p;
+	struct readahead s;
+	struct readahead_plan p;
 
-	ra_init(&s, CH, 2 * CH, 16 * CH);
-	ra_on_read(&s, 0, 500, RA_UNKNOWN_SIZE, &p);
+	readahead_init(&s, CH, 2 * CH, 16 * CH);
+	readahead_on_read(&s, 0, 500, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_CHECK(p.seq);
 	TAP_EQ_INT(p.want_from, 0);
 	TAP_EQ_INT(p.want_to, 3 * CH);		/* the read's chunk + 2 ahead, aligned */
-	ra_on_read(&s, 500, 500, RA_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 500, 500, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_CHECK(p.seq);
 	TAP_EQ_INT(s.win, 4 * CH);		/* doubled */
 	TAP_EQ_INT(p.want_to, 5 * CH);
-	ra_on_read(&s, 1000, 1000, RA_UNKNOWN_SIZE, &p);
-	ra_on_read(&s, 2000, 1000, RA_UNKNOWN_SIZE, &p);
-	ra_on_read(&s, 3000, 1000, RA_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 1000, 1000, READAHEAD_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 2000, 1000, READAHEAD_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 3000, 1000, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_EQ_INT(s.win, 16 * CH);		/* capped */
 	TAP_EQ_INT(p.want_from, 3 * CH);
 	TAP_EQ_INT(p.want_to, 20 * CH);
@@ -34,21 +34,21 @@ test_sequential_growth(void)
 static void
 test_out_of_order_and_random(void)
 {
-	struct ra_state s;
-	struct ra_plan p;
+	struct readahead s;
+	struct readahead_plan p;
 
-	ra_init(&s, CH, 2 * CH, 16 * CH);
-	ra_on_read(&s, 0, 1000, RA_UNKNOWN_SIZE, &p);
-	ra_on_read(&s, 2000, 1000, RA_UNKNOWN_SIZE, &p);	/* skipped ahead a bit */
+	readahead_init(&s, CH, 2 * CH, 16 * CH);
+	readahead_on_read(&s, 0, 1000, READAHEAD_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 2000, 1000, READAHEAD_UNKNOWN_SIZE, &p);	/* skipped ahead a bit */
 	TAP_CHECK(p.seq);
-	ra_on_read(&s, 1000, 1000, RA_UNKNOWN_SIZE, &p);	/* the late one */
+	readahead_on_read(&s, 1000, 1000, READAHEAD_UNKNOWN_SIZE, &p);	/* the late one */
 	TAP_CHECK(p.seq);
 	TAP_EQ_INT(s.next, 3000);
-	ra_on_read(&s, 900000, 100, RA_UNKNOWN_SIZE, &p);	/* far away */
+	readahead_on_read(&s, 900000, 100, READAHEAD_UNKNOWN_SIZE, &p);	/* far away */
 	TAP_CHECK(!p.seq);
 	TAP_EQ_INT(p.drop_below, UINT64_MAX);
 	TAP_EQ_INT(s.win, 2 * CH);
-	ra_on_read(&s, 900100, 100, RA_UNKNOWN_SIZE, &p);	/* a new stream */
+	readahead_on_read(&s, 900100, 100, READAHEAD_UNKNOWN_SIZE, &p);	/* a new stream */
 	TAP_CHECK(p.seq);
 	TAP_EQ_INT(s.win, 2 * CH);		/* starts small again */
 }
@@ -56,29 +56,29 @@ test_out_of_order_and_random(void)
 static void
 test_first_read_not_at_zero(void)
 {
-	struct ra_state s;
-	struct ra_plan p;
+	struct readahead s;
+	struct readahead_plan p;
 
-	ra_init(&s, CH, 2 * CH, 16 * CH);
-	ra_on_read(&s, 5000, 100, RA_UNKNOWN_SIZE, &p);
+	readahead_init(&s, CH, 2 * CH, 16 * CH);
+	readahead_on_read(&s, 5000, 100, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_CHECK(!p.seq);
-	ra_on_read(&s, 5100, 100, RA_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 5100, 100, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_CHECK(p.seq);
 }
 
 static void
 test_file_size_bound(void)
 {
-	struct ra_state s;
-	struct ra_plan p;
+	struct readahead s;
+	struct readahead_plan p;
 
-	ra_init(&s, CH, 2 * CH, 16 * CH);
-	ra_on_read(&s, 0, 100, 1500, &p);
+	readahead_init(&s, CH, 2 * CH, 16 * CH);
+	readahead_on_read(&s, 0, 100, 1500, &p);
 	TAP_EQ_INT(p.want_to, 2 * CH);		/* up to the chunk holding EOF */
-	ra_on_read(&s, 100, 100, 50, &p);	/* the hint is stale: the read still counts */
+	readahead_on_read(&s, 100, 100, 50, &p);	/* the hint is stale: the read still counts */
 	TAP_EQ_INT(p.want_to, CH);
-	ra_reset(&s);
-	ra_on_read(&s, 0, 10, 0, &p);		/* empty file */
+	readahead_reset(&s);
+	readahead_on_read(&s, 0, 10, 0, &p);		/* empty file */
 	TAP_EQ_INT(p.want_from, 0);
 	TAP_EQ_INT(p.want_to, CH);
 }
@@ -86,22 +86,22 @@ test_file_size_bound(void)
 static void
 test_reset_and_rounding(void)
 {
-	struct ra_state s;
-	struct ra_plan p;
+	struct readahead s;
+	struct readahead_plan p;
 
-	ra_init(&s, CH, 1500, 1999);
+	readahead_init(&s, CH, 1500, 1999);
 	TAP_EQ_INT(s.min_win, 2 * CH);
 	TAP_EQ_INT(s.max_win, 2 * CH);
-	TAP_EQ_INT(ra_floor(&s, 2999), 2000);
-	TAP_EQ_INT(ra_ceil(&s, 2001), 3000);
-	TAP_EQ_INT(ra_ceil(&s, 3000), 3000);
-	ra_on_read(&s, 0, 10, RA_UNKNOWN_SIZE, &p);
-	ra_on_read(&s, 10, 10, RA_UNKNOWN_SIZE, &p);
-	ra_reset(&s);
+	TAP_EQ_INT(readahead_floor(&s, 2999), 2000);
+	TAP_EQ_INT(readahead_ceil(&s, 2001), 3000);
+	TAP_EQ_INT(readahead_ceil(&s, 3000), 3000);
+	readahead_on_read(&s, 0, 10, READAHEAD_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 10, 10, READAHEAD_UNKNOWN_SIZE, &p);
+	readahead_reset(&s);
 	TAP_CHECK(!s.started);
-	ra_on_read(&s, 20, 10, RA_UNKNOWN_SIZE, &p);
+	readahead_on_read(&s, 20, 10, READAHEAD_UNKNOWN_SIZE, &p);
 	TAP_CHECK(!p.seq);			/* after a write the stream restarts */
-	ra_on_read(&s, UINT64_MAX - 5, 100, RA_UNKNOWN_SIZE, &p);	/* no overflow */
+	readahead_on_read(&s, UINT64_MAX - 5, 100, READAHEAD_UNKNOWN_SIZE, &p);	/* no overflow */
 	TAP_CHECK(p.want_to >= p.want_from);
 }
 

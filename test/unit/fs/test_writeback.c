@@ -18,7 +18,7 @@ sleep_ms(int ms)
 }
 
 struct blocked {
-	struct wb *w;
+	struct writeback *w;
 	atomic_int state;	/* 0 waiting, 1 got through, 2 error */
 	int r;
 };
@@ -28,7 +28,7 @@ reserve_thread(void *arg)
 {
 	struct blocked *b = arg;
 
-	b->r = wb_reserve(b->w, 60);
+	b->r = writeback_reserve(b->w, 60);
 	atomic_store(&b->state, b->r == 0 ? 1 : 2);
 	return NULL;
 }
@@ -36,52 +36,52 @@ reserve_thread(void *arg)
 static void
 test_bound(void)
 {
-	struct wb w;
+	struct writeback w;
 	struct blocked b = { .w = &w };
 	pthread_t t;
 
-	wb_init(&w, 100);
-	TAP_EQ_INT(wb_reserve(&w, 60), 0);
-	TAP_EQ_INT(wb_pending(&w), 1);
+	writeback_init(&w, 100);
+	TAP_EQ_INT(writeback_reserve(&w, 60), 0);
+	TAP_EQ_INT(writeback_pending(&w), 1);
 	pthread_create(&t, NULL, reserve_thread, &b);
 	sleep_ms(50);
 	TAP_EQ_INT(atomic_load(&b.state), 0);	/* 60 + 60 > 100: waits */
-	wb_done(&w, 60, 0);
+	writeback_done(&w, 60, 0);
 	pthread_join(t, NULL);
 	TAP_EQ_INT(atomic_load(&b.state), 1);
-	wb_done(&w, 60, 0);
+	writeback_done(&w, 60, 0);
 	/* one request larger than the limit goes alone */
-	TAP_EQ_INT(wb_reserve(&w, 500), 0);
-	wb_done(&w, 500, 0);
-	TAP_EQ_INT(wb_drain(&w), 0);
+	TAP_EQ_INT(writeback_reserve(&w, 500), 0);
+	writeback_done(&w, 500, 0);
+	TAP_EQ_INT(writeback_drain(&w), 0);
 	TAP_EQ_INT(w.total, 620);
-	wb_destroy(&w);
+	writeback_destroy(&w);
 }
 
 static void
 test_sticky_error(void)
 {
-	struct wb w;
+	struct writeback w;
 	struct blocked b = { .w = &w };
 	pthread_t t;
 
-	wb_init(&w, 100);
-	TAP_EQ_INT(wb_reserve(&w, 60), 0);
+	writeback_init(&w, 100);
+	TAP_EQ_INT(writeback_reserve(&w, 60), 0);
 	pthread_create(&t, NULL, reserve_thread, &b);
 	sleep_ms(30);
-	wb_done(&w, 60, -ENOSPC);		/* the waiter learns it at once */
+	writeback_done(&w, 60, -ENOSPC);		/* the waiter learns it at once */
 	pthread_join(t, NULL);
 	TAP_EQ_INT(b.r, -ENOSPC);
-	TAP_EQ_INT(wb_reserve(&w, 1), -ENOSPC);
-	TAP_EQ_INT(wb_drain(&w), -ENOSPC);
-	TAP_EQ_INT(wb_drain(&w), -ENOSPC);	/* still there at close */
-	wb_fail(&w, -EIO);			/* the first one wins */
-	TAP_EQ_INT(wb_drain(&w), -ENOSPC);
-	wb_destroy(&w);
+	TAP_EQ_INT(writeback_reserve(&w, 1), -ENOSPC);
+	TAP_EQ_INT(writeback_drain(&w), -ENOSPC);
+	TAP_EQ_INT(writeback_drain(&w), -ENOSPC);	/* still there at close */
+	writeback_fail(&w, -EIO);			/* the first one wins */
+	TAP_EQ_INT(writeback_drain(&w), -ENOSPC);
+	writeback_destroy(&w);
 }
 
 struct completer {
-	struct wb *w;
+	struct writeback *w;
 	int n;
 };
 
@@ -93,7 +93,7 @@ complete_later(void *arg)
 
 	for (i = 0; i < c->n; i++) {
 		sleep_ms(2);
-		wb_done(c->w, 10, 0);
+		writeback_done(c->w, 10, 0);
 	}
 	return NULL;
 }
@@ -101,20 +101,20 @@ complete_later(void *arg)
 static void
 test_drain_waits(void)
 {
-	struct wb w;
+	struct writeback w;
 	struct completer c = { .w = &w, .n = 20 };
 	pthread_t t;
 	int i;
 
-	wb_init(&w, 0);
+	writeback_init(&w, 0);
 	TAP_EQ_INT(w.limit, 8u << 20);
 	for (i = 0; i < 20; i++)
-		wb_reserve(&w, 10);
+		writeback_reserve(&w, 10);
 	pthread_create(&t, NULL, complete_later, &c);
-	TAP_EQ_INT(wb_drain(&w), 0);
-	TAP_EQ_INT(wb_pending(&w), 0);		/* all 20 were answered */
+	TAP_EQ_INT(writeback_drain(&w), 0);
+	TAP_EQ_INT(writeback_pending(&w), 0);		/* all 20 were answered */
 	pthread_join(t, NULL);
-	wb_destroy(&w);
+	writeback_destroy(&w);
 }
 
 int
