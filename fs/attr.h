@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "fxp.h"
+#include "rfs.h"	/* struct fxp_attr */
 #include "idmap.h"
 
 #define ATTR_BLKSIZE 4096

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
 #include "io.h"
 #include "log.h"
 #include "rfs.h"
@@ -138,37 +137,21 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 }
 
 /* OPEN with O_CREAT and the LSTAT libfuse will want next, in one round
- * trip. When the OPEN fails, rfs_open() runs it again to recover the errno
- * OpenSSH folded into FAILURE (EEXIST for O_EXCL, EISDIR). */
+ * trip (rfs_open_lstat recovers the errno OpenSSH folds into FAILURE). */
 static int
 create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
 	    uint32_t pflags, const struct fxp_attr *a, struct rfs_handle *h,
 	    struct fxp_attr *got)
 {
-	int chan = rfs_pick_chan(fx, rp), r;
-	struct batch b;
 	struct stat st;
+	int r = rfs_open_lstat(fx, -1, rp, pflags, a, h, got);
 
-	memset(got, 0, sizeof(*got));
-	batch_init(&b);
-	if ((r = fxp_enc_open(batch_next(&b), rp, pflags, a)) == 0)
-		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
-	if (r == 0)
-		r = batch_run(fx, chan, &b);
-	if (r == 0 && (r = batch_handle(&b, 0, chan, h)) == 0) {
-		cache_created(c->cache, path, S_IFREG, false);
-		if (batch_attrs(&b, 1, got) < 0)
-			memset(got, 0, sizeof(*got));
-		else if (fsctx_stat(c, got, &st) == 0)
-			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
-	}
-	batch_free(&b);
-	if (r < 0 && r != -EIO) {
-		memset(got, 0, sizeof(*got));
-		if ((r = rfs_open(fx, chan, rp, pflags, a, h)) == 0)
-			cache_created(c->cache, path, S_IFREG, false);
-	}
-	return r;
+	if (r < 0)
+		return r;
+	cache_created(c->cache, path, S_IFREG, false);
+	if (got->flags && fsctx_stat(c, got, &st) == 0)
+		cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
+	return 0;
 }
 
 int
@@ -252,7 +235,6 @@ write_errno(struct fs_ctx *c, struct io_file *f, int r)
 static void
 open_stripes(struct fs_ctx *c, struct io_file *f)
 {
-	struct batch b[IO_MAX_STRIPES];
 	struct rfs_handle h[IO_MAX_STRIPES];
 	int chans[IO_MAX_STRIPES];
 	int nch = fxc_nchannels(f->fxc), nb = 0, n = 0, ch, i;
@@ -260,20 +242,10 @@ open_stripes(struct fs_ctx *c, struct io_file *f)
 
 	if (p == NULL || fsctx_remote(c, p, &rp) < 0)
 		goto out;
-	for (ch = 0; ch < nch && nb < IO_MAX_STRIPES; ch++) {
-		if (ch == f->h.chan)
-			continue;
-		batch_init(&b[nb]);
-		if (fxp_enc_open(batch_next(&b[nb]), rp, FXF_WRITE, NULL) == 0)
-			batch_start(f->fxc, ch, &b[nb]);
-		chans[nb++] = ch;
-	}
-	for (i = 0; i < nb; i++) {
-		batch_wait(&b[i]);
-		if (batch_handle(&b[i], 0, chans[i], &h[n]) == 0)
-			n++;
-		batch_free(&b[i]);
-	}
+	for (ch = 0; ch < nch && nb < IO_MAX_STRIPES; ch++)
+		if (ch != f->h.chan)
+			chans[nb++] = ch;
+	n = rfs_open_each(f->fxc, rp, FXF_WRITE, chans, nb, h);
 	again = ofile_path(&c->files, f);
 	if (again == NULL || strcmp(again, p) != 0) {
 		for (i = 0; i < n; i++)

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "fxp.h"
 #include "wire.h"
 
 struct io_chunk {
@@ -465,7 +463,7 @@ io_flush(struct io_file *f)
 int
 io_flush_stat(struct io_file *f, struct fxp_attr *a)
 {
-	struct batch b;
+	struct rfs_pending *p;
 	bool dirty;
 	int r;
 
@@ -478,14 +476,9 @@ io_flush_stat(struct io_file *f, struct fxp_attr *a)
 		return writeback_drain(&f->wb);
 	if ((r = settle(f)) < 0)
 		return r;
-	batch_init(&b);
-	if (fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len) == 0)
-		batch_start(f->fxc, f->h.chan, &b);
+	p = rfs_fstat_send(f->fxc, &f->h);
 	r = writeback_drain(&f->wb);
-	batch_wait(&b);
-	if (batch_attrs(&b, 0, a) < 0)
-		memset(a, 0, sizeof(*a));
-	batch_free(&b);
+	(void)rfs_fstat_collect(p, a);	/* a->flags 0 when it failed */
 	return r;
 }
 
@@ -514,7 +507,6 @@ int
 io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *got)
 {
 	bool size = (a->flags & FXA_SIZE) != 0;
-	struct batch b;
 	int r;
 
 	memset(got, 0, sizeof(*got));
@@ -528,17 +520,7 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	}
 	f->dirty = false;
 	pthread_mutex_unlock(&f->mu);
-	batch_init(&b);
-	r = fxp_enc_fsetstat(batch_next(&b), f->h.data, f->h.len, a);
-	if (r == 0)
-		r = fxp_enc_handle(batch_next(&b), FXP_FSTAT, f->h.data, f->h.len);
-	if (r == 0)
-		r = batch_run(f->fxc, f->h.chan, &b);
-	if (r == 0 && (r = batch_status(&b, 0)) == 0 && batch_attrs(&b, 1, got) < 0)
-		memset(got, 0, sizeof(*got));
-	batch_free(&b);
-	if (r < 0 && r != -EIO)
-		r = rfs_fsetstat(f->fxc, &f->h, a);	/* the precise errno */
+	r = rfs_fsetstat_fstat(f->fxc, &f->h, a, got);
 	if (r == 0 && size) {
 		pthread_mutex_lock(&f->mu);
 		f->size_hint = a->size;

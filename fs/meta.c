@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
 #include "fileops.h"
 #include "hidden.h"
 #include "io.h"
@@ -199,44 +198,29 @@ meta_symlink(const char *target, const char *path)
 
 /* ---- directories (listing: dirops.c) ---- */
 
-/* MKDIR and the LSTAT libfuse will want next, in one round trip; on
- * failure rfs_mkdir() runs it again to recover the precise errno. */
+/* MKDIR and the LSTAT libfuse will want next, in one round trip. */
 int
 meta_mkdir(const char *path, mode_t mode)
 {
 	struct fs_ctx *c = fuseapi_ctx();
-	struct fxc *fx = fsctx_meta(c);
 	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 }, got;
-	struct batch b;
 	struct stat st;
 	char *rp;
 	int r;
 
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
-	batch_init(&b);
-	if ((r = fxp_enc_path_attr(batch_next(&b), FXP_MKDIR, rp, &a)) == 0)
-		r = fxp_enc_path(batch_next(&b), FXP_LSTAT, rp);
-	if (r == 0)
-		r = batch_run(fx, rfs_pick_chan(fx, rp), &b);
-	if (r == 0)
-		r = batch_status(&b, 0);
-	if (r == 0) {
-		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
-		if (batch_attrs(&b, 1, &got) < 0)
-			memset(&got, 0, sizeof(got));
-		else if (fsctx_stat(c, &got, &st) == 0)
-			cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
-		if ((r = setattr_fix_mode(c, path, NULL, mode, &got)) < 0)
-			log_warn("mkdir %s: cannot set mode %o the server's umask took away: %s",
-				 path, (unsigned)mode & 07777, strerror(-r));
-		r = 0;
-	} else if (r != -EIO && (r = rfs_mkdir(fx, rp, mode & 07777)) == 0) {
-		cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
-	}
-	batch_free(&b);
+	r = rfs_mkdir_lstat(fsctx_meta(c), rp, &a, &got);
 	free(rp);
-	return fsctx_nospace(c, path, r);
+	if (r < 0)
+		return fsctx_nospace(c, path, r);
+	cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
+	if (got.flags && fsctx_stat(c, &got, &st) == 0)
+		cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
+	if ((r = setattr_fix_mode(c, path, NULL, mode, &got)) < 0)
+		log_warn("mkdir %s: cannot set mode %o the server's umask took away: %s",
+			 path, (unsigned)mode & 07777, strerror(-r));
+	return 0;
 }
 
 /* ---- namespace ---- */

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
 #include "fileops.h"
 #include "hidden.h"
 #include "io.h"
@@ -33,23 +32,11 @@ path_kind(struct fs_ctx *c, const char *rp, bool nofollow, const struct fxp_attr
 	return 0;
 }
 
-static int
-encode_path(struct batch *b, const char *rp, const struct fxp_attr *a, bool lset,
-	    bool follow_stat)
-{
-	int r = lset ? fxp_enc_lsetstat(batch_next(b), rp, a)
-		     : fxp_enc_path_attr(batch_next(b), FXP_SETSTAT, rp, a);
-
-	return r < 0 ? r : fxp_enc_path(batch_next(b), follow_stat ? FXP_STAT : FXP_LSTAT, rp);
-}
-
 /* SETSTAT/LSETSTAT + (L)STAT on the path's channel. */
 static int
 apply_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a, bool nofollow,
 	   const struct fxp_attr *cur, struct fxp_attr *got)
 {
-	struct fxc *fx = fsctx_meta(c);
-	struct batch b;
 	bool lset;
 	char *rp;
 	int r;
@@ -61,15 +48,7 @@ apply_path(struct fs_ctx *c, const char *path, const struct fxp_attr *a, bool no
 		free(rp);
 		return r;
 	}
-	batch_init(&b);
-	r = encode_path(&b, rp, a, lset, c->follow_symlinks);
-	if (r == 0)
-		r = batch_run(fx, rfs_pick_chan(fx, rp), &b);
-	if (r == 0 && (r = batch_status(&b, 0)) == 0 && batch_attrs(&b, 1, got) < 0)
-		memset(got, 0, sizeof(*got));
-	batch_free(&b);
-	if (r < 0 && r != -EIO)		/* again, for the precise errno */
-		r = lset ? rfs_lsetstat(fx, rp, a) : rfs_setstat(fx, rp, a);
+	r = rfs_setstat_stat(fsctx_meta(c), rp, a, lset, c->follow_symlinks, got);
 	free(rp);
 	return r;
 }

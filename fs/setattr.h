@@ -2,8 +2,9 @@
  * learning the result in the same round trip.
  *
  * libfuse asks for the attributes right after every change; the change and
- * a STAT go to the server back to back on one channel (batch.h), and the
- * reply fills the attribute cache, so the follow-up getattr is local.
+ * a STAT go to the server back to back on one channel (rfs_setstat_stat,
+ * rfs_fsetstat_fstat), and the reply fills the attribute cache, so the
+ * follow-up getattr is local.
  *
  * Where the change goes:
  *   - an open handle (ftruncate, fchmod, or a path that has a handle with
