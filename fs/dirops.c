@@ -19,7 +19,42 @@ struct fs_dir {
 	char *path;
 	struct fs_dirent *e;
 	size_t n, cap;
+	struct fs_dir *next, *prev;	/* c->dirs, under c->dirs_mu */
+	void *fuse_buf;			/* libfuse's handle (readdir's buf) */
 };
+
+/* LeakSanitizer's interface, in sanitizer builds only. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define dir_lsan_ignore(p) __lsan_ignore_object(p)
+#else
+#define dir_lsan_ignore(p) ((void)(p))
+#endif
+
+static void
+dir_link(struct fs_ctx *c, struct fs_dir *d)
+{
+	pthread_mutex_lock(&c->dirs_mu);
+	d->prev = NULL;
+	d->next = c->dirs;
+	if (c->dirs)
+		c->dirs->prev = d;
+	c->dirs = d;
+	pthread_mutex_unlock(&c->dirs_mu);
+}
+
+static void
+dir_unlink(struct fs_ctx *c, struct fs_dir *d)
+{
+	pthread_mutex_lock(&c->dirs_mu);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		c->dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	pthread_mutex_unlock(&c->dirs_mu);
+}
 
 static void
 dir_free(struct fs_dir *d)
@@ -157,6 +192,7 @@ dirops_opendir(const char *path, struct fuse_file_info *fi)
 		return r;
 	}
 	fi->fh = (uintptr_t)d;
+	dir_link(c, d);
 	prefetch_note(&c->prefetch, path);
 	return 0;
 }
@@ -203,6 +239,7 @@ dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	size_t i;
 
 	(void)path;
+	d->fuse_buf = buf;	/* libfuse 3 passes its directory handle */
 	for (i = off < 0 ? 0 : (size_t)off; i < d->n + 2; i++) {
 		const struct fs_dirent *e;
 		struct stat st;
@@ -229,7 +266,25 @@ dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 int
 dirops_releasedir(const char *path, struct fuse_file_info *fi)
 {
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+
 	(void)path;
-	dir_free((struct fs_dir *)(uintptr_t)fi->fh);
+	dir_unlink(fuseapi_ctx(), d);
+	dir_free(d);
 	return 0;
+}
+
+void
+dirops_close_all(struct fs_ctx *c)
+{
+	struct fs_dir *d;
+
+	pthread_mutex_lock(&c->dirs_mu);
+	while ((d = c->dirs) != NULL) {
+		c->dirs = d->next;
+		if (d->fuse_buf)
+			dir_lsan_ignore(d->fuse_buf);
+		dir_free(d);
+	}
+	pthread_mutex_unlock(&c->dirs_mu);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dirops.h"
 #include "io.h"
 #include "log.h"
 #include "path.h"
@@ -31,6 +32,7 @@ fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
 	atomic_init(&c->next_conn, 0);
 	idmap_init_none(&c->idmap);
 	ofile_init(&c->files);
+	pthread_mutex_init(&c->dirs_mu, NULL);
 	if ((r = cache_new(&cc, &c->cache)) < 0)
 		return r;
 	c->acfg.idmap = &c->idmap;
@@ -75,6 +77,8 @@ fsctx_destroy(struct fs_ctx *c)
 	 * completes whatever is still in flight. */
 	while (c->cache && (f = ofile_pop(&c->files)) != NULL)
 		io_release(f);
+	if (c->cache)
+		dirops_close_all(c);
 	for (i = 0; i < c->nconn; i++)
 		fxc_free(c->conn[i]);
 	c->nconn = 0;
@@ -82,6 +86,7 @@ fsctx_destroy(struct fs_ctx *c)
 	c->cache = NULL;
 	idmap_free(&c->idmap);
 	ofile_destroy(&c->files);
+	pthread_mutex_destroy(&c->dirs_mu);
 	free(c->root);
 	c->root = NULL;
 }

@@ -11,6 +11,7 @@
 #ifndef SSHMOUNTFS_FS_FSCTX_H
 #define SSHMOUNTFS_FS_FSCTX_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,8 @@
 
 #define FS_MAX_CONNS 8
 
+struct fs_dir;
+
 struct fs_ctx {
 	const struct opts *o;
 	struct fxc *conn[FS_MAX_CONNS];
@@ -36,6 +39,10 @@ struct fs_ctx {
 	struct idmap idmap;
 	struct attr_cfg acfg;
 	struct ofile_table files;
+	/* Open directory handles (dirops.c), freed at shutdown when the
+	 * kernel never sent their release. */
+	pthread_mutex_t dirs_mu;
+	struct fs_dir *dirs;
 	struct prefetch prefetch;
 	bool follow_symlinks, transform_symlinks, contain_symlinks, disable_hardlink;
 	bool default_permissions, kernel_cache, direct_io;
