@@ -380,7 +380,6 @@ start_thread(struct fxc *c, char *err, size_t errlen)
 		ssh_set_blocking(c->sess, 0);
 	}
 	c->last_rx = c->last_probe = fxc_now_us();
-	c->acked_rx = c->last_rx;
 	/* Any transport over TCP (SSH, directport=); not pipes or a
 	 * ProxyCommand's socketpair, which refuse the option. */
 	c->ack_fd = c->sess != NULL ? ssh_get_fd(c->sess) : c->xp.rfd;

@@ -93,6 +93,8 @@ struct fxc_chan {
 	uint64_t win_read;		/* bytes read since then */
 	uint64_t load_pub;		/* chan_load() for other threads; atomic */
 	uint64_t stderr_bytes;		/* what the server wrote to stderr */
+	bool has_data;			/* libssh buffered stdout data for it
+					 * (its data callback, I/O thread) */
 };
 
 struct fxc_transport {
@@ -135,7 +137,9 @@ struct fxc {
 	bool probe_out;
 	uint64_t last_rx, busy_since, last_probe;	/* monotonic us */
 	int ack_fd;			/* the TCP socket under the transport, or -1 */
-	uint64_t acked_rx;		/* last_rx when an ACK was last pushed */
+	uint64_t rx_count;		/* transport bytes in (fd transports) */
+	uint64_t rx_at_tx;		/* in-byte count when we last sent */
+	uint64_t rx_acked;		/* in-byte count when an ACK was pushed */
 	struct ssh_counter_struct sock_ctr, pkt_ctr;	/* libssh fills these */
 	uint64_t seen_sock_in;
 

@@ -28,7 +28,14 @@
 /* Bounded work per turn so that timers and new submissions get a look-in
  * under a continuous stream of replies. */
 #define DRAIN_PASSES 8
+/* An SSH pass takes in one slice of the socket (see FXC_SSH_SLICE): as
+ * many as 8 passes over 4 channels did before channels were read only
+ * when they have data. */
+#define DRAIN_PASSES_SSH 32
 #define WRITEV_MAX 64
+/* libssh 0.10 reads the socket MAX_BUF_SIZE (4 KiB) at a time, one read
+ * per poll() it makes. */
+#define FXC_SSH_SLICE 4096u
 
 uint64_t
 fxc_now_us(void)
@@ -298,12 +305,20 @@ fill_all(struct fxc *c)
 
 /* ---- writing ---- */
 
+/* Bytes the transport has taken in so far. */
+static uint64_t
+rx_total(const struct fxc *c)
+{
+	return c->sess != NULL ? c->sock_ctr.in_bytes : c->rx_count;
+}
+
 static void
 wrote(struct fxc *c, struct fxc_chan *ch, struct fxc_req *r, size_t n)
 {
 	r->sent += n;
 	ch->unsent -= n;
 	__atomic_add_fetch(&c->st_bytes_out, n, __ATOMIC_RELAXED);
+	c->rx_at_tx = rx_total(c);
 	if (r->sent < r->pkt.len)
 		return;
 	TAILQ_REMOVE(&ch->txq, r, q);
@@ -335,6 +350,10 @@ chan_write_ssh(struct fxc *c, struct fxc_chan *ch)
 		if (n == 0)
 			break;
 		wrote(c, ch, r, (size_t)n);
+		/* libssh wants to see POLLOUT after every send before it sends
+		 * directly again: the drain's one poll() of the socket gives
+		 * it that, and takes in a reply that is already there. */
+		c->rx_ready = true;
 		if ((size_t)n < left)
 			break;
 	}
@@ -488,61 +507,90 @@ read_count(struct fxc_chan *ch, size_t room)
 	return (uint32_t)(granted < room ? granted : room);
 }
 
-/* 0.10 returns 0 for "nothing yet", 0.11+ SSH_AGAIN; EOF also reads as 0
- * and is told apart afterwards. */
+/* One read of what libssh holds for ch; on an empty channel that is a
+ * poll() of the socket, which makes libssh take in what arrived (for any
+ * channel: its data callback sets has_data). *asked is the count passed.
+ * The bytes taken, 0 for none, or -EIO after die(). 0.10 returns 0 for
+ * "nothing yet", 0.11+ SSH_AGAIN; EOF also reads as 0 and is told apart
+ * by check_open(). */
+static int
+chan_read_ssh(struct fxc *c, struct fxc_chan *ch, uint32_t *asked)
+{
+	size_t room = ch->rx_cap - ch->rx_len;
+	int n;
+
+	if (room == 0)
+		return die(c, "channel %d: receive buffer full", ch->idx);
+	*asked = read_count(ch, room);
+	n = ssh_channel_read_timeout(ch->ch, ch->rx + ch->rx_len, *asked, 0, 0);
+	if (n == 0 || n == SSH_AGAIN)
+		return 0;
+	if (n < 0)
+		return die(c, "channel %d: read: %s", ch->idx, ssh_get_error(c->sess));
+	ch->win_read += (uint64_t)n;
+	ch->rx_len += (size_t)n;
+	return parse_rx(c, ch) < 0 ? -EIO : n;
+}
+
+/* Takes all libssh holds for ch. A read that returns less than asked has
+ * emptied libssh's buffer, so the loop ends without the extra read (and
+ * poll()) that would only learn it is empty. */
 static int
 chan_drain_ssh(struct fxc *c, struct fxc_chan *ch)
 {
-	for (;;) {
-		size_t room = ch->rx_cap - ch->rx_len;
-		int n;
+	uint32_t asked = 0;
+	int n;
 
-		if (room == 0)
-			return die(c, "channel %d: receive buffer full", ch->idx);
-		n = ssh_channel_read_timeout(ch->ch, ch->rx + ch->rx_len,
-					     read_count(ch, room), 0, 0);
-		if (n == 0 || n == SSH_AGAIN)
-			break;
-		if (n < 0)
-			return die(c, "channel %d: read: %s", ch->idx,
-				   ssh_get_error(c->sess));
-		ch->win_read += (uint64_t)n;
-		ch->rx_len += (size_t)n;
-		if (parse_rx(c, ch) < 0)
-			return -EIO;
-	}
-	if (ssh_channel_is_eof(ch->ch) || ssh_channel_is_closed(ch->ch))
-		return die(c, "channel %d: the SFTP server closed the channel",
-			   ch->idx);
+	do {
+		n = chan_read_ssh(c, ch, &asked);
+	} while (n > 0 && (uint32_t)n == asked);
+	if (n < 0)
+		return -EIO;
+	ch->has_data = false;
 	return 0;
 }
 
-/* Reading one channel makes libssh process whatever is on the socket, which
- * may be data for a channel drained earlier in the pass; the socket would
- * then look idle although data waits in libssh. A channel whose drain ended
- * at packet count P may have received data only if libssh decrypted more
- * packets after P; the first channel ends earliest, so the pass is
- * complete when no packet arrived after the first channel was done (with
- * one channel, always). */
+static int
+check_open(struct fxc *c)
+{
+	int i;
+
+	for (i = 0; i < c->nch; i++)
+		if (ssh_channel_is_eof(c->chan[i].ch) || ssh_channel_is_closed(c->chan[i].ch))
+			return die(c, "channel %d: the SFTP server closed the channel", i);
+	return 0;
+}
+
+/* Reads the channels libssh has data for, then, if poll() saw the socket
+ * readable (or we sent: libssh waits for POLLOUT then), makes libssh take
+ * in what arrived (one read of channel 0, whose buffer is empty by then)
+ * and goes round again while that filled a whole slice. Channels without data are not
+ * touched, so a turn costs one poll() of the socket however many channels
+ * there are. */
 static int
 drain_ssh(struct fxc *c)
 {
 	int pass, i;
 
-	for (pass = 0; pass < DRAIN_PASSES; pass++) {
-		uint64_t first_done = 0;
+	for (pass = 0; pass < DRAIN_PASSES_SSH; pass++) {
+		uint64_t in;
 
-		for (i = 0; i < c->nch; i++) {
-			if (chan_drain_ssh(c, &c->chan[i]) < 0)
+		for (i = 0; i < c->nch; i++)
+			if (c->chan[i].has_data && chan_drain_ssh(c, &c->chan[i]) < 0)
 				return -EIO;
-			if (i == 0)
-				first_done = c->pkt_ctr.in_packets;
-		}
-		if (c->pkt_ctr.in_packets == first_done)
-			return 0;
+		if (!c->rx_ready)
+			return check_open(c);
+		c->rx_ready = false;
+		in = c->sock_ctr.in_bytes;
+		if (chan_drain_ssh(c, &c->chan[0]) < 0)
+			return -EIO;
+		/* A read shorter than libssh's slice emptied the socket;
+		 * what comes later wakes poll(). */
+		if (c->sock_ctr.in_bytes - in >= FXC_SSH_SLICE)
+			c->rx_ready = true;
 	}
 	c->again = true;
-	return 0;
+	return check_open(c);
 }
 
 static int
@@ -556,6 +604,7 @@ fd_drain(struct fxc *c)
 
 		if (n > 0) {
 			c->last_rx = fxc_now_us();
+			c->rx_count += (uint64_t)n;
 			ch->rx_len += (size_t)n;
 			if (parse_rx(c, ch) < 0)
 				return -EIO;
@@ -832,9 +881,12 @@ xp_pollfds(struct fxc *c, struct pollfd *p)
 static void
 ack_before_sleep(struct fxc *c)
 {
-	if (c->ack_fd < 0 || c->tbl.used == 0 || c->last_rx == c->acked_rx)
+	uint64_t in = rx_total(c);
+
+	/* What arrived before our last send was acknowledged by it. */
+	if (c->ack_fd < 0 || c->tbl.used == 0 || in == c->rx_at_tx || in == c->rx_acked)
 		return;
-	c->acked_rx = c->last_rx;
+	c->rx_acked = in;
 	if (util_tcp_ack_now(c->ack_fd) < 0)
 		c->ack_fd = -1;
 }
@@ -862,6 +914,10 @@ io_wait(struct fxc *c)
 		/* EAGAIN: another turn already reset it */
 	}
 	if (n > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		c->rx_ready = true;
+	/* Only libssh's own poll() acts on POLLOUT (it asks for it while it
+	 * has bytes to send): let the drain make it look. */
+	if (n > 2 && c->sess != NULL && (p[2].revents & POLLOUT))
 		c->rx_ready = true;
 	/* A pipe whose reader went away polls POLLERR forever: without this
 	 * the loop would spin while nothing is queued to write. */

@@ -407,7 +407,8 @@ fxc_xp_recv(struct fxc *c, struct fxc_chan *ch, uint64_t deadline,
 	return n;
 }
 
-/* An exec'd server command (sftp_server=, nice ...) may write to stderr.
+/* Also tells the I/O thread which channels have stdout data waiting.
+ * An exec'd server command (sftp_server=, nice ...) may write to stderr.
  * Consuming it here keeps libssh's stderr buffer empty, so that
  * ssh_channel_is_eof() can report the end of the channel, and shows the
  * text to the user, who can act on it. */
@@ -421,8 +422,13 @@ stderr_cb(ssh_session s, ssh_channel chan, void *data, uint32_t len,
 
 	(void)s;
 	(void)chan;
-	if (!is_stderr)
+	/* stdout stays in libssh's buffer (its window accounting counts on
+	 * that); noting it lets the drain read only channels that have data,
+	 * each libssh read of an empty channel being a poll() of the socket. */
+	if (!is_stderr) {
+		ch->has_data = true;
 		return 0;
+	}
 	/* A server that never stops talking must not flood the log. */
 	ch->stderr_bytes += len;
 	if (ch->stderr_bytes - len >= FXC_STDERR_LOG_MAX)
