@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -617,12 +619,38 @@ fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 
 /* ---- blocking calls ---- */
 
+/* A blocking call's wait: one futex word instead of a mutex and a
+ * condition variable, whose hand-over cost four futex calls per request
+ * (signal, the waiter's wait, and the mutex contended on both sides).
+ * States: 0 waiting, 2 the caller sleeps on it, 1 done. The I/O thread
+ * wakes only a caller that sleeps. The word may be gone (the caller
+ * returned) when FUTEX_WAKE runs: a wake on a dead address is harmless,
+ * every futex waiter rechecks its word. */
 struct waiter {
-	pthread_mutex_t m;
-	pthread_cond_t cv;
-	bool done;
+	int state;
 	struct fxc_result *res;
 };
+
+static void
+waiter_wait(struct waiter *w)
+{
+	int v;
+
+	while ((v = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE)) != 1) {
+		if (v == 0 && !__atomic_compare_exchange_n(&w->state, &v, 2, false,
+							   __ATOMIC_ACQ_REL,
+							   __ATOMIC_ACQUIRE))
+			continue;
+		syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+	}
+}
+
+static void
+waiter_wake(struct waiter *w)
+{
+	if (__atomic_exchange_n(&w->state, 1, __ATOMIC_ACQ_REL) == 2)
+		syscall(SYS_futex, &w->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 void
 fxc_result_keep(struct fxc_result *res, int err, const struct fxp_reply *reply)
@@ -644,13 +672,9 @@ static void
 call_done(void *arg, int err, const struct fxp_reply *reply)
 {
 	struct waiter *w = arg;
-	struct fxc_result *res = w->res;
 
-	fxc_result_keep(res, err, reply);
-	pthread_mutex_lock(&w->m);
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->m);
+	fxc_result_keep(w->res, err, reply);
+	waiter_wake(w);
 }
 
 int
@@ -664,18 +688,11 @@ fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res)
 		return res->err = -EDEADLK;
 	memset(&w, 0, sizeof(w));
 	w.res = res;
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.cv, NULL);
 	rc = fxc_submit(c, chan, pkt, call_done, &w);
 	if (rc == 0) {
-		pthread_mutex_lock(&w.m);
-		while (!w.done)
-			pthread_cond_wait(&w.cv, &w.m);
-		pthread_mutex_unlock(&w.m);
+		waiter_wait(&w);
 		rc = res->err;
 	}
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.m);
 	res->err = rc;
 	return rc;
 }

@@ -350,10 +350,6 @@ chan_write_ssh(struct fxc *c, struct fxc_chan *ch)
 		if (n == 0)
 			break;
 		wrote(c, ch, r, (size_t)n);
-		/* libssh wants to see POLLOUT after every send before it sends
-		 * directly again: the drain's one poll() of the socket gives
-		 * it that, and takes in a reply that is already there. */
-		c->rx_ready = true;
 		if ((size_t)n < left)
 			break;
 	}
@@ -858,7 +854,13 @@ xp_pollfds(struct fxc *c, struct pollfd *p)
 	if (c->sess != NULL) {
 		p[0].fd = ssh_get_fd(c->sess);
 		p[0].events = POLLIN;
-		if (ssh_get_poll_flags(c->sess) & SSH_WRITE_PENDING)
+		/* After every send libssh asks for POLLOUT, only to learn it
+		 * may send directly again; the poll() it makes when the reply
+		 * comes tells it that too. So POLLOUT is waited for only while
+		 * bytes are really left in its buffer: ssh_blocking_flush()
+		 * looks without a system call when there are none. */
+		if ((ssh_get_poll_flags(c->sess) & SSH_WRITE_PENDING) &&
+		    ssh_blocking_flush(c->sess, 0) != SSH_OK)
 			p[0].events |= POLLOUT;
 		return 1;
 	}
@@ -891,6 +893,17 @@ ack_before_sleep(struct fxc *c)
 		c->ack_fd = -1;
 }
 
+static bool
+chan_data_waiting(const struct fxc *c)
+{
+	int i;
+
+	for (i = 0; c->sess != NULL && i < c->nch; i++)
+		if (c->chan[i].has_data)
+			return true;
+	return false;
+}
+
 static void
 io_wait(struct fxc *c)
 {
@@ -904,7 +917,8 @@ io_wait(struct fxc *c)
 	p[1].fd = c->tfd;
 	p[1].events = POLLIN;
 	n = 2 + xp_pollfds(c, p + 2);
-	timeout = c->again || sq_pending(c) ? 0 : -1;
+	/* the flush above may have taken in data */
+	timeout = c->again || sq_pending(c) || chan_data_waiting(c) ? 0 : -1;
 	c->again = false;
 	if (timeout < 0)
 		ack_before_sleep(c);
