@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import threading
@@ -463,3 +464,48 @@ def test_mount_round_trips_at_latency(sshd, tmp_mnt, delay_proxy):
         t_sshfs = _mount_seconds(theirs, sshd, tmp_mnt)
         print("sshfs %.2f s = %.1f RTT" % (t_sshfs, t_sshfs / rtt))
         assert t_ours <= t_sshfs, (t_ours, t_sshfs)
+
+
+def _strace_counts(path):
+    counts = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[3].isdigit():
+            counts[f[-1]] = int(f[3])
+    return counts
+
+
+def test_syscalls_per_request(sshd, tmp_mnt):
+    """A stat-bound loop with -o cache=no and the kernel's caches off, at
+    loopback: per SFTP request (one sendto() each) the daemon makes about 3
+    poll() (its sleep, the wake on the reply, libssh's read) and 2 futex()
+    (the caller's wait, its wake), where it made 7 and 4: one libssh read,
+    each a poll(), per channel per wake, an extra one after each send for
+    libssh's POLLOUT, and a condition variable with its mutex per call."""
+    strace = shutil.which('strace')
+    if strace is None:
+        pytest.skip('no strace')
+    m = FsMount(sshd, tmp_mnt, opts=['-o', 'cache=no,attr_timeout=0,entry_timeout=0,'
+                                     'negative_timeout=0'])
+    with m:
+        m.src_write('f', b'x')
+        os.stat(m.m('f'))
+        out = os.path.join(os.path.dirname(tmp_mnt), 'strace-%d.txt' % os.getpid())
+        tr = subprocess.Popen([strace, '-c', '-f', '-o', out, '-p', str(m.proc.pid)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        try:
+            line = tr.stderr.readline()
+            assert 'attached' in line, line
+            time.sleep(0.5)
+            for _ in range(300):
+                os.stat(m.m('f'))
+        finally:
+            tr.send_signal(2)
+            tr.communicate(timeout=30)
+        counts = _strace_counts(out)
+        os.unlink(out)
+    reqs = counts.get('sendto', 0)
+    assert reqs >= 300, counts
+    assert counts.get('poll', 0) / reqs < 4.5, counts
+    assert counts.get('futex', 0) / reqs < 3, counts
