@@ -558,11 +558,11 @@ check_open(struct fxc *c)
 }
 
 /* Reads the channels libssh has data for, then, if poll() saw the socket
- * readable (or we sent: libssh waits for POLLOUT then), makes libssh take
- * in what arrived (one read of channel 0, whose buffer is empty by then)
- * and goes round again while that filled a whole slice. Channels without data are not
- * touched, so a turn costs one poll() of the socket however many channels
- * there are. */
+ * readable (or writable while libssh holds unsent bytes), makes libssh
+ * take in what arrived (one read of channel 0, whose buffer is empty by
+ * then) and goes round again while that filled a whole slice. Channels
+ * without data are not touched, so a turn costs one poll() of the socket
+ * however many channels there are. */
 static int
 drain_ssh(struct fxc *c)
 {
@@ -893,20 +893,10 @@ ack_before_sleep(struct fxc *c)
 		c->ack_fd = -1;
 }
 
-static bool
-chan_data_waiting(const struct fxc *c)
-{
-	int i;
-
-	for (i = 0; c->sess != NULL && i < c->nch; i++)
-		if (c->chan[i].has_data)
-			return true;
-	return false;
-}
-
 static void
 io_wait(struct fxc *c)
 {
+	uint64_t in;
 	struct pollfd p[4];
 	uint64_t v;
 	int n, timeout;
@@ -916,9 +906,13 @@ io_wait(struct fxc *c)
 	p[0].events = POLLIN;
 	p[1].fd = c->tfd;
 	p[1].events = POLLIN;
+	in = rx_total(c);
 	n = 2 + xp_pollfds(c, p + 2);
-	/* the flush above may have taken in data */
-	timeout = c->again || sq_pending(c) || chan_data_waiting(c) ? 0 : -1;
+	/* Its flush may have made libssh take in data, which poll() would
+	 * no longer see on the socket. */
+	if (rx_total(c) != in)
+		c->again = c->rx_ready = true;
+	timeout = c->again || sq_pending(c) ? 0 : -1;
 	c->again = false;
 	if (timeout < 0)
 		ack_before_sleep(c);
