@@ -237,19 +237,20 @@ open_stripes(struct fs_ctx *c, struct io_file *f)
 {
 	struct rfs_handle h[IO_MAX_STRIPES];
 	int chans[IO_MAX_STRIPES];
-	int nch = fxc_nchannels(f->fxc), nb = 0, n = 0, ch, i;
+	struct fxc *fx = io_file_fxc(f);
+	int nch = fxc_nchannels(fx), nb = 0, n = 0, ch, i;
 	char *p = ofile_path(&c->files, f), *rp = NULL, *again;
 
 	if (p == NULL || fsctx_remote(c, p, &rp) < 0)
 		goto out;
 	for (ch = 0; ch < nch && nb < IO_MAX_STRIPES; ch++)
-		if (ch != f->h.chan)
+		if (ch != io_file_handle(f)->chan)
 			chans[nb++] = ch;
-	n = rfs_open_each(f->fxc, rp, FXF_WRITE, chans, nb, h);
+	n = rfs_open_each(fx, rp, FXF_WRITE, chans, nb, h);
 	again = ofile_path(&c->files, f);
 	if (again == NULL || strcmp(again, p) != 0) {
 		for (i = 0; i < n; i++)
-			rfs_close_async(f->fxc, &h[i]);
+			rfs_close_async(fx, &h[i]);
 		n = 0;
 	}
 	free(again);
@@ -373,14 +374,16 @@ static int
 copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
 	  uint64_t off_out, uint64_t n)
 {
+	struct fxc *fx = io_file_fxc(in);
+	const struct rfs_handle *hin = io_file_handle(in), *hout = io_file_handle(out);
 	struct rfs_handle tmp;
 	char *p, *rp = NULL;
 	int r;
 
 	if (same_file(c, in, out))
 		return -EOPNOTSUPP;
-	if (in->fxc == out->fxc && in->h.chan == out->h.chan) {
-		r = rfs_copy_data(in->fxc, &in->h, off_in, n, &out->h, off_out);
+	if (fx == io_file_fxc(out) && hin->chan == hout->chan) {
+		r = rfs_copy_data(fx, hin, off_in, n, hout, off_out);
 		goto out;
 	}
 	if ((p = ofile_path(&c->files, out)) == NULL)
@@ -388,12 +391,12 @@ copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file 
 	r = fsctx_remote(c, p, &rp);
 	free(p);
 	if (r == 0)
-		r = rfs_open(in->fxc, in->h.chan, rp, FXF_WRITE, NULL, &tmp);
+		r = rfs_open(fx, hin->chan, rp, FXF_WRITE, NULL, &tmp);
 	free(rp);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EOPNOTSUPP;
-	r = rfs_copy_data(in->fxc, &in->h, off_in, n, &tmp, off_out);
-	rfs_close_async(in->fxc, &tmp);
+	r = rfs_copy_data(fx, hin, off_in, n, &tmp, off_out);
+	rfs_close_async(fx, &tmp);
 out:
 	/* OpenSSH folds every refusal into FAILURE (same file under another
 	 * name, ...); the kernel's read/write copy then meets the real error,
@@ -417,7 +420,8 @@ fileops_copy_file_range(const char *path_in, struct fuse_file_info *fi_in,
 	(void)path_out;
 	if (flags != 0 || off_in < 0 || off_out < 0)
 		return -EINVAL;
-	if (!fxc_has(in->fxc, FXC_EXT_COPY_DATA) || !fxc_has(out->fxc, FXC_EXT_COPY_DATA))
+	if (!fxc_has(io_file_fxc(in), FXC_EXT_COPY_DATA) ||
+	    !fxc_has(io_file_fxc(out), FXC_EXT_COPY_DATA))
 		return -ENOSYS;		/* the kernel falls back to read/write */
 	if ((r = io_flush(in)) < 0 || (r = io_flush(out)) < 0 || (r = io_fstat(in, &a)) < 0)
 		return r;

@@ -28,6 +28,28 @@ struct io_chunk {
 	int err;
 };
 
+struct io_file {
+	struct fxc *fxc;
+	struct rfs_handle h;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	bool readable, writable, append;
+	bool wrote;		/* a write went through this handle */
+	bool dirty;		/* written since the last FSTAT we sent */
+	uint64_t seq_end;	/* end of the last write */
+	uint64_t seq_bytes;	/* bytes written sequentially so far */
+	bool stripe_tried;
+	int nstripes;		/* extra handles, on other channels */
+	struct rfs_handle stripe[IO_MAX_STRIPES];
+	uint64_t size_hint;	/* size at open, grown by our writes */
+	uint64_t append_off;	/* next O_APPEND offset */
+	bool append_stale;	/* append_off must be learned again */
+	struct writeback wb;
+	struct readahead ra;
+	struct io_chunk *chunks;
+};
+
 struct io_wreq {
 	struct io_file *f;
 	uint32_t len;
@@ -78,9 +100,19 @@ file_destroy(struct io_file *f)
 	writeback_destroy(&f->wb);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
-	free(f->path);
-	free(f->hidden);
 	free(f);
+}
+
+struct fxc *
+io_file_fxc(const struct io_file *f)
+{
+	return f->fxc;
+}
+
+const struct rfs_handle *
+io_file_handle(const struct io_file *f)
+{
+	return &f->h;
 }
 
 void

@@ -60,33 +60,8 @@
 #define IO_STRIPE (1u << 20)		/* bytes per stripe unit */
 #define IO_STRIPE_AFTER (2u << 20)	/* sequential bytes before striping */
 
-struct io_chunk;
-
-struct io_file {
-	struct fxc *fxc;
-	struct rfs_handle h;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int refs;
-	bool readable, writable, append;
-	bool wrote;		/* a write went through this handle */
-	bool dirty;		/* written since the last FSTAT we sent */
-	uint64_t seq_end;	/* end of the last write */
-	uint64_t seq_bytes;	/* bytes written sequentially so far */
-	bool stripe_tried;
-	int nstripes;		/* extra handles, on other channels */
-	struct rfs_handle stripe[IO_MAX_STRIPES];
-	uint64_t size_hint;	/* size at open, grown by our writes */
-	uint64_t append_off;	/* next O_APPEND offset */
-	bool append_stale;	/* append_off must be learned again */
-	struct writeback wb;
-	struct readahead ra;
-	struct io_chunk *chunks;
-	/* ofile.c's registry: path and links, under the registry's lock */
-	char *path;
-	char *hidden;		/* libfuse's hidden name once unlinked (hidden.h) */
-	struct io_file *reg_next, *reg_prev;
-};
+/* Opaque outside io.c. */
+struct io_file;
 
 /* Wraps an open handle. 'size' is the file size at open (READAHEAD_UNKNOWN_SIZE
  * when unknown); it seeds O_APPEND and bounds read-ahead. flags are the
@@ -96,6 +71,11 @@ int io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t s
 
 void io_file_get(struct io_file *f);
 void io_file_put(struct io_file *f);
+
+/* The engine and the handle the file was opened on (for requests of the
+ * caller's own on the same server process: copy-data, a second open). */
+struct fxc *io_file_fxc(const struct io_file *f);
+const struct rfs_handle *io_file_handle(const struct io_file *f);
 
 /* Returns the bytes read (short only at end of file) or a negative errno. */
 ssize_t io_read(struct io_file *f, char *buf, size_t size, uint64_t off);

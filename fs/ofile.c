@@ -7,11 +7,13 @@
 
 #include "path.h"
 
+#define EACH(t, n) for (n = (t)->head.next; n != &(t)->head; n = n->next)
+
 void
 ofile_init(struct ofile_table *t)
 {
 	pthread_mutex_init(&t->mu, NULL);
-	t->head.reg_next = t->head.reg_prev = &t->head;
+	t->head.next = t->head.prev = &t->head;
 }
 
 void
@@ -20,20 +22,45 @@ ofile_destroy(struct ofile_table *t)
 	pthread_mutex_destroy(&t->mu);
 }
 
+static void
+node_unlink_free(struct ofile_node *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	free(n->path);
+	free(n->hidden);
+	free(n);
+}
+
+/* f's node, or NULL (caller holds the lock). */
+static struct ofile_node *
+node_of(struct ofile_table *t, const struct io_file *f)
+{
+	struct ofile_node *n;
+
+	if (f == NULL)
+		return NULL;
+	EACH(t, n)
+		if (n->f == f)
+			return n;
+	return NULL;
+}
+
 int
 ofile_add(struct ofile_table *t, struct io_file *f, const char *path)
 {
-	char *p = strdup(path);
+	struct ofile_node *n = calloc(1, sizeof(*n));
 
-	if (p == NULL)
+	if (n == NULL || (n->path = strdup(path)) == NULL) {
+		free(n);
 		return -ENOMEM;
+	}
+	n->f = f;
 	pthread_mutex_lock(&t->mu);
-	free(f->path);
-	f->path = p;
-	f->reg_next = &t->head;
-	f->reg_prev = t->head.reg_prev;
-	t->head.reg_prev->reg_next = f;
-	t->head.reg_prev = f;
+	n->next = &t->head;
+	n->prev = t->head.prev;
+	t->head.prev->next = n;
+	t->head.prev = n;
 	pthread_mutex_unlock(&t->mu);
 	return 0;
 }
@@ -41,12 +68,11 @@ ofile_add(struct ofile_table *t, struct io_file *f, const char *path)
 void
 ofile_remove(struct ofile_table *t, struct io_file *f)
 {
+	struct ofile_node *n;
+
 	pthread_mutex_lock(&t->mu);
-	if (f->reg_next) {
-		f->reg_prev->reg_next = f->reg_next;
-		f->reg_next->reg_prev = f->reg_prev;
-		f->reg_next = f->reg_prev = NULL;
-	}
+	if ((n = node_of(t, f)) != NULL)
+		node_unlink_free(n);
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -54,12 +80,12 @@ ofile_remove(struct ofile_table *t, struct io_file *f)
 static void
 detach_under(struct ofile_table *t, const char *path)
 {
-	struct io_file *f;
+	struct ofile_node *n;
 
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		if (f->path && path_is_under(f->path, path)) {
-			free(f->path);
-			f->path = NULL;
+	EACH(t, n) {
+		if (n->path && path_is_under(n->path, path)) {
+			free(n->path);
+			n->path = NULL;
 		}
 	}
 }
@@ -79,7 +105,7 @@ rebase(char **p, const char *from, const char *to)
 int
 ofile_rename(struct ofile_table *t, const char *from, const char *to)
 {
-	struct io_file *f;
+	struct ofile_node *n;
 	int r = 0;
 
 	if (strcmp(from, to) == 0)
@@ -88,12 +114,12 @@ ofile_rename(struct ofile_table *t, const char *from, const char *to)
 	/* The replaced file (or tree) is no longer reachable by any path:
 	 * path operations on 'to' must never find its handles. */
 	detach_under(t, to);
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		if (f->path && path_is_under(f->path, from) && rebase(&f->path, from, to) < 0)
+	EACH(t, n) {
+		if (n->path && path_is_under(n->path, from) && rebase(&n->path, from, to) < 0)
 			r = -ENOMEM;
 		/* libfuse names a hidden file by its folder's current path. */
-		if (f->hidden && path_is_under(f->hidden, from) &&
-		    rebase(&f->hidden, from, to) < 0)
+		if (n->hidden && path_is_under(n->hidden, from) &&
+		    rebase(&n->hidden, from, to) < 0)
 			r = -ENOMEM;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -103,17 +129,17 @@ ofile_rename(struct ofile_table *t, const char *from, const char *to)
 void
 ofile_hide(struct ofile_table *t, const char *path, const char *hidden)
 {
-	struct io_file *f;
+	struct ofile_node *n;
 
 	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		if (f->path == NULL || strcmp(f->path, path) != 0)
+	EACH(t, n) {
+		if (n->path == NULL || strcmp(n->path, path) != 0)
 			continue;
-		free(f->path);
-		f->path = NULL;
+		free(n->path);
+		n->path = NULL;
 		if (hidden) {
-			free(f->hidden);
-			f->hidden = strdup(hidden);	/* NULL: only fstat-by-name is lost */
+			free(n->hidden);
+			n->hidden = strdup(hidden);	/* NULL: only fstat-by-name is lost */
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -122,69 +148,73 @@ ofile_hide(struct ofile_table *t, const char *path, const char *hidden)
 struct io_file *
 ofile_find_hidden(struct ofile_table *t, const char *hidden)
 {
-	struct io_file *f, *found = NULL;
+	struct ofile_node *n;
+	struct io_file *found = NULL;
 
 	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head && !found; f = f->reg_next) {
-		if (f->hidden && strcmp(f->hidden, hidden) == 0) {
-			io_file_get(f);
-			found = f;
+	EACH(t, n) {
+		if (n->hidden && strcmp(n->hidden, hidden) == 0) {
+			io_file_get(n->f);
+			found = n->f;
+			break;
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
 	return found;
 }
 
-/* Whether f is the file that 'path' names, or with path NULL, the same file
+/* Whether n is the file that 'path' names, or with path NULL, the same file
  * as 'like' (its path, or its hidden name once unlinked). Caller holds the
  * lock. */
 static bool
-same_file(const struct io_file *f, const char *path, const struct io_file *like)
+same_file(const struct ofile_node *n, const char *path, const struct ofile_node *like)
 {
 	if (path)
-		return f->path && strcmp(f->path, path) == 0;
+		return n->path && strcmp(n->path, path) == 0;
+	if (like == NULL)
+		return false;
 	if (like->path)
-		return f->path && strcmp(f->path, like->path) == 0;
-	return like->hidden && f->hidden && strcmp(f->hidden, like->hidden) == 0;
+		return n->path && strcmp(n->path, like->path) == 0;
+	return like->hidden && n->hidden && strcmp(n->hidden, like->hidden) == 0;
 }
 
 int
 ofile_writers(struct ofile_table *t, const char *path, struct io_file *except,
 	      struct io_file **out, int max)
 {
-	struct io_file *f;
-	int n = 0;
+	struct ofile_node *n, *like;
+	int k = 0;
 
 	if (path == NULL && except == NULL)
 		return 0;
 	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head && n < max; f = f->reg_next) {
-		if (f == except || !same_file(f, path, except) || !io_file_wrote(f))
+	like = node_of(t, except);
+	for (n = t->head.next; n != &t->head && k < max; n = n->next) {
+		if (n->f == except || !same_file(n, path, like) || !io_file_wrote(n->f))
 			continue;
-		io_file_get(f);
-		out[n++] = f;
+		io_file_get(n->f);
+		out[k++] = n->f;
 	}
 	pthread_mutex_unlock(&t->mu);
-	return n;
+	return k;
 }
 
 struct io_file *
 ofile_find(struct ofile_table *t, const char *path, bool writers)
 {
-	struct io_file *f, *found = NULL;
+	struct ofile_node *n;
+	struct io_file *found = NULL;
 
 	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next) {
-		if (f->path == NULL || strcmp(f->path, path) != 0)
+	EACH(t, n) {
+		if (n->path == NULL || strcmp(n->path, path) != 0)
 			continue;
-		pthread_mutex_lock(&f->mu);
-		if (!writers || f->wrote) {
-			f->refs++;
-			found = f;
-		}
-		pthread_mutex_unlock(&f->mu);
-		if (found)
+		/* lock order: the registry, then the file */
+		if (!writers || io_file_wrote(n->f)) {
+			io_file_get(n->f);
+			found = n->f;
 			break;
+		}
 	}
 	pthread_mutex_unlock(&t->mu);
 	return found;
@@ -204,25 +234,27 @@ ofile_has_writer(struct ofile_table *t, const char *path)
 void
 ofile_changed(struct ofile_table *t, const char *path, struct io_file *except)
 {
-	struct io_file *f;
+	struct ofile_node *n, *like;
 
 	if (path == NULL && except == NULL)
 		return;
 	pthread_mutex_lock(&t->mu);
-	for (f = t->head.reg_next; f != &t->head; f = f->reg_next)
-		if (f != except && same_file(f, path, except))
-			io_drop_readahead(f);	/* lock order: ofile, then the file */
+	like = node_of(t, except);
+	EACH(t, n)
+		if (n->f != except && same_file(n, path, like))
+			io_drop_readahead(n->f);	/* lock order: ofile, then the file */
 	pthread_mutex_unlock(&t->mu);
 }
 
 char *
 ofile_path(struct ofile_table *t, struct io_file *f)
 {
+	struct ofile_node *n;
 	char *p = NULL;
 
 	pthread_mutex_lock(&t->mu);
-	if (f->path)
-		p = strdup(f->path);
+	if ((n = node_of(t, f)) != NULL && n->path)
+		p = strdup(n->path);
 	pthread_mutex_unlock(&t->mu);
 	return p;
 }
@@ -233,11 +265,9 @@ ofile_pop(struct ofile_table *t)
 	struct io_file *f = NULL;
 
 	pthread_mutex_lock(&t->mu);
-	if (t->head.reg_next != &t->head) {
-		f = t->head.reg_next;
-		f->reg_prev->reg_next = f->reg_next;
-		f->reg_next->reg_prev = f->reg_prev;
-		f->reg_next = f->reg_prev = NULL;
+	if (t->head.next != &t->head) {
+		f = t->head.next->f;
+		node_unlink_free(t->head.next);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return f;

@@ -21,9 +21,18 @@
 
 #include "io.h"
 
+/* One registered file: the registry's own node (io_file knows nothing of
+ * paths). Fields are the registry's, under its lock. */
+struct ofile_node {
+	struct io_file *f;
+	char *path;		/* NULL once unlinked or replaced */
+	char *hidden;		/* libfuse's hidden name once unlinked (hidden.h) */
+	struct ofile_node *next, *prev;
+};
+
 struct ofile_table {
 	pthread_mutex_t mu;
-	struct io_file head;	/* sentinel of a circular list */
+	struct ofile_node head;	/* sentinel of a circular list */
 };
 
 void ofile_init(struct ofile_table *t);
