@@ -6,10 +6,9 @@
  * round trip, not one per chunk.
  *
  * A reply that is malformed or of the wrong type means the server is broken
- * or hostile; the blocking calls then kill the connection (DESIGN: protocol
+ * or hostile; the blocking calls then kill the connection (protocol
  * violations fail the connection, never the process) and return -EIO like
- * every other request on it. Async callbacks run on the I/O thread and only
- * report -EPROTO there.
+ * every other request on it; so do the async READs (rfs_read_reply).
  */
 #include <errno.h>
 #include <limits.h>
@@ -627,24 +626,67 @@ struct rfs_actx {
 	rfs_status_fn *scb;
 	void *arg;
 	uint32_t len;		/* READ: bytes asked for */
+	/* READ: what asking again needs */
+	struct fxc *c;
+	struct rfs_handle h;
+	uint64_t off;
+	bool zero_seen;		/* the server sent one empty DATA already */
 };
+
+static void rfs_read_done(void *arg, int err, const struct fxp_reply *rep);
+
+/* The one rule for a READ's reply (rfs_read and every async reader go
+ * through here): DATA of at most the asked length is data, STATUS EOF is
+ * the end (0 bytes), an empty DATA is asked again once (a quirk) and a
+ * second one in a row, more data than asked or a malformed reply break the
+ * protocol: the connection is killed and the read is -EIO. Returns 1 when
+ * the READ was sent again (the next reply decides). */
+static int
+rfs_read_reply(struct rfs_actx *x, int err, const struct fxp_reply *rep,
+	       const uint8_t **d, uint32_t *n)
+{
+	struct wire_buf b = { 0 };
+
+	*d = NULL;
+	*n = 0;
+	if (err != 0)
+		return err;
+	err = fxp_reply_errno(rep, FXP_DATA);
+	if (err == -ENODATA)
+		return 0;	/* EOF: zero bytes */
+	if (err == 0 && (err = fxp_dec_data(rep, d, n)) == 0 && *n > x->len)
+		err = -EPROTO;	/* more than asked: the caller has no room */
+	if (err == 0 && *n == 0 && x->zero_seen)
+		err = -EPROTO;	/* two empty DATA in a row never end */
+	if (err == -EBADMSG || err == -EPROTO) {
+		*n = 0;
+		return rfs_violation(x->c, err, rep);
+	}
+	if (err == 0 && *n == 0) {
+		x->zero_seen = true;
+		err = fxp_enc_read(&b, x->h.data, x->h.len, x->off, x->len);
+		if (err == 0)
+			err = fxc_submit(x->c, x->h.chan, &b, rfs_read_done, x);
+		wire_buf_free(&b);
+		return err == 0 ? 1 : -EIO;
+	}
+	return err;
+}
 
 static void
 rfs_read_done(void *arg, int err, const struct fxp_reply *rep)
 {
-	struct rfs_actx x = *(struct rfs_actx *)arg;
-	const uint8_t *d = NULL;
-	uint32_t n = 0;
+	struct rfs_actx *x = arg;
+	rfs_read_fn *cb = x->rcb;
+	void *cb_arg = x->arg;
+	const uint8_t *d;
+	uint32_t n;
+	int r = rfs_read_reply(x, err, rep, &d, &n);
 
-	free(arg);
-	if (err == 0 && (err = fxp_reply_errno(rep, FXP_DATA)) == 0 &&
-	    (err = fxp_dec_data(rep, &d, &n)) == 0 && n > x.len)
-		err = -EPROTO;	/* more than asked: the caller has no room */
-	if (err == -ENODATA)
-		err = 0;	/* EOF: zero bytes */
-	if (err == -EBADMSG)
-		err = -EPROTO;
-	x.rcb(x.arg, err, err == 0 ? d : NULL, err == 0 ? n : 0);
+	if (r == 1)
+		return;		/* asked again: x rides on the new READ */
+	free(x);
+	cb(cb_arg, r, r == 0 ? d : NULL, r == 0 ? n : 0);
 }
 
 static void
@@ -655,8 +697,8 @@ rfs_status_done(void *arg, int err, const struct fxp_reply *rep)
 	free(arg);
 	if (err == 0)
 		err = fxp_reply_errno(rep, FXP_STATUS);
-	if (err == -EBADMSG)
-		err = -EPROTO;
+	if (err == -EBADMSG || err == -EPROTO)
+		err = rfs_violation(x.c, err, rep);
 	x.scb(x.arg, err);
 }
 
@@ -688,7 +730,8 @@ int
 rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 	       uint32_t len, rfs_read_fn *cb, void *arg)
 {
-	const struct rfs_actx ctx = { .rcb = cb, .arg = arg, .len = len };
+	const struct rfs_actx ctx = { .rcb = cb, .arg = arg, .len = len, .c = c, .h = *h,
+				      .off = off };
 	struct wire_buf b = { 0 };
 
 	return rfs_submit_ctx(c, h->chan, &b,
@@ -700,7 +743,7 @@ int
 rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 		const void *data, uint32_t len, rfs_status_fn *cb, void *arg)
 {
-	const struct rfs_actx ctx = { .scb = cb, .arg = arg };
+	const struct rfs_actx ctx = { .scb = cb, .arg = arg, .c = c };
 	struct wire_buf b = { 0 };
 
 	return rfs_submit_ctx(c, h->chan, &b,
@@ -731,7 +774,6 @@ struct rfs_chunk {
 	uint32_t got;			/* bytes read so far (reads) */
 	int err;
 	bool eof;
-	bool zero_seen;			/* the last DATA was empty */
 };
 
 static void
@@ -772,70 +814,33 @@ rfs_job_wait(struct rfs_job *job)
 	pthread_mutex_destroy(&job->lock);
 }
 
-static void rfs_rchunk_done(void *arg, int err, const struct fxp_reply *rep);
+static void rfs_rchunk_done(void *arg, int err, const uint8_t *d, uint32_t n);
 
-/* (Re)requests what is still missing of a read chunk. */
+/* (Re)requests what is still missing of a read chunk, through the one
+ * READ reader (rfs_read_async and its rule). */
 static int
 rfs_rchunk_submit(struct rfs_chunk *ck)
 {
-	const struct rfs_handle *h = ck->job->h;
-	struct wire_buf b = { 0 };
-	int r;
-
-	if ((r = fxp_enc_read(&b, h->data, h->len, ck->off + ck->got,
-			      ck->len - ck->got)) != 0)
-		return r;
-	r = fxc_submit(ck->job->c, h->chan, &b, rfs_rchunk_done, ck);
-	wire_buf_free(&b);
-	return r;
+	return rfs_read_async(ck->job->c, ck->job->h, ck->off + ck->got, ck->len - ck->got,
+			      rfs_rchunk_done, ck);
 }
 
-/* Stores DATA for a chunk. Returns 1 when the chunk needs another request,
- * 0 when it is complete, or a negative errno. */
-static int
-rfs_rchunk_data(struct rfs_chunk *ck, const struct fxp_reply *rep)
-{
-	const uint8_t *d;
-	uint32_t n;
-	int r;
-
-	if ((r = fxp_dec_data(rep, &d, &n)) != 0)
-		return -EPROTO;
-	if (n > ck->len - ck->got)
-		return -EPROTO;	/* more than we asked for */
-	if (n == 0) {
-		/* One empty DATA may be a quirk; two in a row never end. */
-		if (ck->zero_seen)
-			return -EPROTO;
-		ck->zero_seen = true;
-		return 1;
-	}
-	ck->zero_seen = false;
-	memcpy(ck->job->rbuf + (ck->off - ck->job->off0) + ck->got, d, n);
-	ck->got += n;
-	return ck->got < ck->len;	/* short read: ask for the rest */
-}
-
+/* A reply for a chunk: EOF (n 0), or data, after which a short chunk asks
+ * for the rest. */
 static void
-rfs_rchunk_done(void *arg, int err, const struct fxp_reply *rep)
+rfs_rchunk_done(void *arg, int err, const uint8_t *d, uint32_t n)
 {
 	struct rfs_chunk *ck = arg;
-	int r;
 
-	if (err != 0) {
-		rfs_chunk_finish(ck, err);
-		return;
-	}
-	if ((r = fxp_reply_errno(rep, FXP_DATA)) == 0)
-		r = rfs_rchunk_data(ck, rep);
-	else if (r == -ENODATA) {
+	if (err == 0 && n == 0)
 		ck->eof = true;
-		r = 0;
-	} else if (r == -EBADMSG)
-		r = -EPROTO;
-	if (r == 1 && (r = rfs_rchunk_submit(ck)) == 0)
-		return;	/* the next reply finishes it */
-	rfs_chunk_finish(ck, r);
+	if (err == 0 && n > 0) {
+		memcpy(ck->job->rbuf + (ck->off - ck->job->off0) + ck->got, d, n);
+		ck->got += n;
+		if (ck->got < ck->len && (err = rfs_rchunk_submit(ck)) == 0)
+			return;	/* the next reply finishes it */
+	}
+	rfs_chunk_finish(ck, err);
 }
 
 /* Splits [off, off+len) into chunks of at most 'max' bytes. */
@@ -910,7 +915,7 @@ rfs_wchunk_done(void *arg, int err, const struct fxp_reply *rep)
 	struct rfs_chunk *ck = arg;
 
 	if (err == 0 && (err = fxp_reply_errno(rep, FXP_STATUS)) == -EBADMSG)
-		err = -EPROTO;
+		err = rfs_violation(ck->job->c, err, rep);
 	rfs_chunk_finish(ck, err);
 }
 

@@ -82,17 +82,20 @@ int rfs_list(struct fxc *c, const char *path, rfs_dirent_fn *fn, void *arg);
 
 /* Reads/writes 'len' bytes at 'off', split into chunks of the server's
  * size that are all submitted at once and waited for together. rfs_read
- * returns the bytes read (short only at EOF); a short DATA reply has its
- * remainder requested again; two empty DATA in a row for one chunk, or more
- * data than asked for, are -EPROTO; an error in any chunk before EOF fails
- * the whole read. rfs_write returns len or the error of the lowest failing
- * chunk (later chunks may still have been written). */
+ * reads each chunk with rfs_read_async (its rule below) and returns the
+ * bytes read (short only at EOF); a short DATA reply has its remainder
+ * requested again; an error in any chunk before EOF fails the whole read.
+ * rfs_write returns len or the error of the lowest failing chunk (later
+ * chunks may still have been written). */
 ssize_t rfs_read(struct fxc *c, const struct rfs_handle *h, uint64_t off, void *buf, size_t len);
 ssize_t rfs_write(struct fxc *c, const struct rfs_handle *h, uint64_t off, const void *buf, size_t len);
 
-/* Async single-chunk READ (len <= fxc_max_read). cb gets the data (a view,
- * valid during the call; at most len bytes: a server sending more gives
- * -EPROTO), 0 bytes at EOF, or a negative errno. */
+/* Async single-chunk READ (len <= fxc_max_read): the one READ reader of
+ * the tree (rfs_read and fs/io.c's read-ahead use it). cb gets the data (a
+ * view, valid during the call; 1..len bytes, possibly short), 0 bytes only
+ * at EOF (STATUS EOF), or a negative errno. The rule for odd replies: an
+ * empty DATA is asked again once; a second one in a row, more data than
+ * asked for, or a malformed reply kill the connection and give -EIO. */
 typedef void rfs_read_fn(void *arg, int err, const uint8_t *data, uint32_t len);
 int rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 		   uint32_t len, rfs_read_fn *cb, void *arg);

@@ -221,11 +221,13 @@ chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t len)
 		k->got += len;
 		/* Short: OpenSSH means end of file, which the size we know
 		 * confirms; otherwise (another server, or the file grew) ask
-		 * for the rest rather than end a read early. */
+		 * for the rest rather than end a read early, also for a chunk
+		 * already dropped from the list: a reader may be waiting on
+		 * it, and a short chunk would read as the end of the file. */
 		if (f->size_hint != READAHEAD_UNKNOWN_SIZE && k->off + k->got >= f->size_hint)
 			k->eof = k->got < k->len;
 		else
-			more = k->got < k->len && k->listed;
+			more = k->got < k->len;
 		from = k->got;
 	}
 	if (!more) {

@@ -403,6 +403,9 @@ def test_fake_short_reads_are_completed(fxc_cli, tmp_path):
 
 @pytest.mark.parametrize('mode', ['zero-data', 'too-much-data'])
 def test_fake_bad_data_is_an_error(fxc_cli, tmp_path, mode):
+    # rfs's one rule for a broken reply (two empty DATA in a row, more data
+    # than asked for): the connection is closed and the read is EIO
     r = fake(fxc_cli, mode, ['get', '/file', str(tmp_path / 'out')])
     assert r.returncode == 1, r.stdout + r.stderr
-    assert 'get: EPROTO' in r.stdout, r.stdout
+    assert 'get: EIO' in r.stdout, r.stdout
+    assert 'malformed or unexpected DATA reply' in r.stderr, r.stderr
