@@ -281,6 +281,11 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 		return -EINVAL;
 	if (io_append_stale(f) && (r = append_sync(fuseapi_ctx(), f)) < 0)
 		return (int)r;
+	/* Other descriptors' WRITEs travel on their own channels, to other
+	 * server processes: one still queued could land after this one and,
+	 * where they overlap, leave the older data (a local file, and sshfs's
+	 * one channel, keep the later write). */
+	fileops_settle_others(fuseapi_ctx(), NULL, f);
 	/* Before: no cached size older than this write is served while it
 	 * travels. After: a reply that left the server before the WRITE
 	 * (an FSTAT sent meanwhile) cannot be cached as current. */

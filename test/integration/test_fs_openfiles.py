@@ -216,6 +216,35 @@ def test_append_after_writes_in_flight(m, rep):
     os.unlink(p)
 
 
+@pytest.mark.parametrize('rep', range(6))
+def test_later_write_through_other_descriptor_wins(m, rep):
+    """Two descriptors of one file on different channels (the first opened
+    under another name, then renamed): a write acknowledged to one and still
+    queued must not land after a later overlapping write through the other
+    (found by test_fs_torture.py: the older data won, about one run in
+    two)."""
+    a, b = 'wa%d' % rep + name_gen(), 'wb%d' % rep + name_gen()
+    first = os.urandom(4 << 20)
+    later = b'L' * 65536
+    fa = os.open(m.m(a), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.rename(m.m(a), m.m(b))
+        fb = os.open(m.m(b), os.O_RDWR)
+        try:
+            assert os.write(fa, first) == len(first)
+            # near the end: behind megabytes still queued on fa's channel
+            at = len(first) - len(later) - 4096
+            assert os.pwrite(fb, later, at) == len(later)
+            want = first[:at] + later + first[at + len(later):]
+            assert os.pread(fa, len(later), at) == later
+        finally:
+            os.close(fb)
+    finally:
+        os.close(fa)
+    assert server_bytes(m.s(b)) == want
+    os.unlink(m.m(b))
+
+
 def test_sizes_include_other_handles_writes(m):
     """Every size a program can see includes the writes already acknowledged
     to any descriptor: fstat, SEEK_END and stat through another descriptor."""
