@@ -762,13 +762,22 @@ cache_created(struct cache *c, const char *path, mode_t type, bool is_new_dir)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* 'path' and everything under it are gone or replaced (caller holds the
+ * lock): replies in flight for them become stale, their entries go, and
+ * the parent's times changed. */
+static void
+tree_gone(struct cache *c, const char *path)
+{
+	note(c, path, INV_NAME | INV_TREE);
+	drop_tree(c, path);
+	parent_attr_drop(c, path);
+}
+
 void
 cache_removed(struct cache *c, const char *path)
 {
 	pthread_mutex_lock(&c->mu);
-	note(c, path, INV_NAME | INV_TREE);
-	drop_tree(c, path);
-	parent_attr_drop(c, path);
+	tree_gone(c, path);
 	listing_remove(c, path);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -777,12 +786,8 @@ void
 cache_renamed(struct cache *c, const char *from, const char *to, mode_t type)
 {
 	pthread_mutex_lock(&c->mu);
-	note(c, from, INV_NAME | INV_TREE);
-	note(c, to, INV_NAME | INV_TREE);
-	drop_tree(c, from);
-	drop_tree(c, to);
-	parent_attr_drop(c, from);
-	parent_attr_drop(c, to);
+	tree_gone(c, from);
+	tree_gone(c, to);
 	listing_remove(c, from);
 	listing_add(c, to, type);
 	pthread_mutex_unlock(&c->mu);
@@ -792,9 +797,7 @@ void
 cache_invalidate_tree(struct cache *c, const char *path)
 {
 	pthread_mutex_lock(&c->mu);
-	note(c, path, INV_NAME | INV_TREE);
-	drop_tree(c, path);
-	parent_attr_drop(c, path);
+	tree_gone(c, path);
 	parent_listing_drop(c, path);
 	pthread_mutex_unlock(&c->mu);
 }
