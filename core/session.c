@@ -2,11 +2,8 @@
 #include "session.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "fxc.h"
 #include "server_cmd.h"
@@ -81,50 +78,20 @@ session_start_fd(const struct opts *o, int fd, struct fxc **out, char *err, size
 	return start(o, t, out, err, errlen);
 }
 
-/* directport=: the first address of host that accepts. */
-static int
-dial_direct(const struct opts *o, int *fd, char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	char port[16];
-	int r, s = -1, saved = ECONNREFUSED;
-
-	snprintf(port, sizeof(port), "%d", o->directport);
-	if ((r = getaddrinfo(o->host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", o->host, gai_strerror(r));
-		return -EHOSTUNREACH;
-	}
-	for (ai = res; ai && s < 0; ai = ai->ai_next) {
-		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (s >= 0 && connect(s, ai->ai_addr, ai->ai_addrlen) < 0) {
-			saved = errno;
-			close(s);
-			s = -1;
-		}
-	}
-	freeaddrinfo(res);
-	if (s < 0) {
-		snprintf(err, errlen, "%s port %d: %s", o->host, o->directport, strerror(saved));
-		return -saved;
-	}
-	*fd = s;
-	return 0;
-}
-
 int
 session_open(const struct opts *o, const char *server_cmd, struct fxc **out, char *err,
 	     size_t errlen)
 {
 	struct sshc *conn = NULL;
 	struct sshc_error e;
-	int r, fd = -1;
+	int r;
 
 	if (o->ssh_command)
 		return session_start_command(o, server_cmd, out, err, errlen);
 	if (o->directport > 0) {
-		if ((r = dial_direct(o, &fd, err, errlen)) < 0)
-			return r;
-		return session_start_fd(o, fd, out, err, errlen);
+		/* its socket comes from the reachable check (checks/plan.c) */
+		snprintf(err, errlen, "directport=: no further connections");
+		return -EOPNOTSUPP;
 	}
 	memset(&e, 0, sizeof(e));
 	if ((r = sshc_open(o, &conn, &e)) < 0) {
