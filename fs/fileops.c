@@ -260,15 +260,6 @@ out:
 	free(p);
 }
 
-/* O_APPEND writes at the end of everything this mount was told was
- * written, by any descriptor of the file. */
-static int
-append_sync(struct fs_ctx *c, struct io_file *f)
-{
-	fileops_settle_others(c, NULL, f);
-	return io_append_sync(f);
-}
-
 int
 fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
@@ -279,13 +270,14 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	(void)path;
 	if (off < 0)
 		return -EINVAL;
-	if (io_append_stale(f) && (r = append_sync(fuseapi_ctx(), f)) < 0)
-		return (int)r;
 	/* Other descriptors' WRITEs travel on their own channels, to other
 	 * server processes: one still queued could land after this one and,
 	 * where they overlap, leave the older data (a local file, and sshfs's
-	 * one channel, keep the later write). */
+	 * one channel, keep the later write). Settled, they also count in the
+	 * end of file an O_APPEND write learns. */
 	fileops_settle_others(fuseapi_ctx(), NULL, f);
+	if (io_append_stale(f) && (r = io_append_sync(f)) < 0)
+		return (int)r;
 	/* Before: no cached size older than this write is served while it
 	 * travels. After: a reply that left the server before the WRITE
 	 * (an FSTAT sent meanwhile) cannot be cached as current. */
