@@ -86,11 +86,10 @@ session_open(const struct opts *o, const char *server_cmd, struct fxc **out, cha
 	struct sshc_error e;
 	int r;
 
-	if (o->ssh_command)
-		return session_start_command(o, server_cmd, out, err, errlen);
-	if (o->directport > 0) {
-		/* its socket comes from the reachable check (checks/plan.c) */
-		snprintf(err, errlen, "directport=: no further connections");
+	if (o->ssh_command || o->directport > 0) {
+		/* one connection only, as sshfs (fs/conns.h); nothing redials them yet */
+		snprintf(err, errlen, "%s: no further connections",
+			 o->ssh_command ? "ssh_command=" : "directport=");
 		return -EOPNOTSUPP;
 	}
 	memset(&e, 0, sizeof(e));

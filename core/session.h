@@ -55,8 +55,8 @@ int session_start_fd(const struct opts *o, int fd, struct fxc **out, char *err, 
 /* Every step at once, for the transport o selects: a new engine for a
  * mount whose checks passed before (server_cmd is what they chose). Never
  * prompts: SSH logins use what sshc_open() may use without a terminal.
- * directport= has no further connections (-EOPNOTSUPP): its socket is the
- * reachable check's. */
+ * SSH only for now: ssh_command= and directport= have one connection
+ * each, made by the checks (-EOPNOTSUPP). */
 int session_open(const struct opts *o, const char *server_cmd, struct fxc **out, char *err,
 		 size_t errlen);
 
