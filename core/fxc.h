@@ -51,6 +51,19 @@ enum fxc_ext {
 	FXC_EXT_USERS_GROUPS = 1u << 10, /* users-groups-by-id@openssh.com "1" */
 };
 
+/* Makes a new transport for a connection whose link died (reconnection).
+ * Runs on fxc's reconnect thread, never on the I/O thread; may block, each
+ * call bounded by its own connect and login timeouts. Never prompts.
+ * Returns 0 with *out set (fxc then sends INIT and takes it), or a negative
+ * errno with err filled, for people:
+ *   -EKEYREJECTED  the server's host key is not the one verified at mount
+ *                  time: reconnection stops for good (FXC_LINK_FAILED);
+ *   -EACCES        the login was refused: after reconnect_max_logins of
+ *                  these in a row reconnection stops for good;
+ *   anything else  transient (host unreachable, refused, timed out): tried
+ *                  again with backoff. */
+typedef int fxc_redial_fn(void *arg, struct fxc_transport **out, char *err, size_t errlen);
+
 struct fxc_config {
 	unsigned request_timeout_ms;	/* per-request deadline; 0 = 30000 */
 	unsigned keepalive_ms;		/* probe after this long without input (over SSH
@@ -59,6 +72,17 @@ struct fxc_config {
 					 * requests outstanding and no byte received; 0 = 3 */
 	uint32_t max_read, max_write;	/* caps on top of the server's limits; 0 = none */
 	unsigned inflight_bytes;	/* per-channel budget of outstanding read bytes; 0 = 8 MiB */
+
+	/* Reconnection (see "reconnection" below). redial NULL: a dead link
+	 * stays dead and everything fails with -EIO, as without reconnect. */
+	fxc_redial_fn *redial;
+	void *redial_arg;		/* passed to redial; owned by the caller, must
+					 * outlive the fxc */
+	unsigned reconnect_timeout_ms;	/* how long requests wait for the link to
+					 * come back; 0 = they fail with -EIO at once
+					 * (reconnection still goes on behind them) */
+	unsigned reconnect_max_logins;	/* refused logins in a row before giving
+					 * up; 0 = 3 */
 };
 
 /* ---- transports: each constructor returns a transport for fxc_start() ---- */
@@ -142,12 +166,79 @@ typedef void fxc_done_fn(void *arg, int err, const struct fxp_reply *reply);
 int fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 	       fxc_done_fn *done, void *arg);
 
+/* ---- reconnection ----
+ *
+ * With cfg.redial set, a link that dies (EOF, reset, write error, keepalive
+ * unanswered, protocol violation, fxc_kill) is not the end: one reconnect
+ * thread per fxc calls redial at once, then with exponential backoff
+ * (0.5 s doubling to a 10 s cap), never holding c->lock while it waits, and
+ * swaps the new transport in: INIT/VERSION again, the same channel count or
+ * fewer (requests for a channel that is gone go to another one), and the
+ * generation (fxc_generation) grows by one. The server must offer at least
+ * the extensions and read/write sizes in use; if it offers less, that
+ * counts as a permanent failure (FXC_LINK_FAILED, logged).
+ *
+ * What happens to requests when the link dies:
+ *   - a request tied to a generation (fxc_submit_on with gen != 0: one that
+ *     carries a handle, which means nothing to another server process)
+ *     completes with -ENOTCONN as soon as that generation is gone, whether
+ *     it was sent or not, and at once when submitted after that: the
+ *     caller reopens the file and sends again;
+ *   - any other request not yet fully written is kept and sent on the new
+ *     link;
+ *   - any other request fully written but unanswered is sent again on the
+ *     new link, unless it was submitted with FXC_ONCE (not safe to apply
+ *     twice: REMOVE, RMDIR, MKDIR, RENAME, SYMLINK, LINK, OPEN with EXCL):
+ *     that one completes with -ECONNABORTED once the new link is up (the
+ *     caller finds out from the server's state what happened);
+ *   - while the link is down, new requests wait. A request's deadline does
+ *     not run while it waits for the link; it starts again when the request
+ *     is sent. When the outage has lasted reconnect_timeout_ms, everything
+ *     waiting completes with -EIO and new requests fail with -EIO at once
+ *     (fxc_submit returns it) until the link is back (FXC_LINK_DOWN);
+ *     reconnection goes on at the backoff cap behind them.
+ *   - stopped for good (FXC_LINK_FAILED), or without redial: everything
+ *     pending and later completes with -EIO.
+ * fxc_alive() is false only in FXC_LINK_FAILED (and without redial, once
+ * the link died). Each reconnection is logged once (log_info: the cause and
+ * the downtime); each failed attempt at debug level; giving up at error.
+ * fxc_free() during an outage returns promptly (within about 2 s even when
+ * a redial is blocked in connect or login).
+ */
+
+/* Requests submitted with this flag are not sent twice (see above). */
+#define FXC_ONCE 1u
+
+/* As fxc_submit, with 'gen' (0 = any generation; otherwise the generation
+ * the request's handle belongs to: -ENOTCONN, done not called, when that
+ * generation is already gone) and 'flags' (FXC_ONCE or 0). */
+int fxc_submit_on(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *pkt,
+		  fxc_done_fn *done, void *arg);
+
+/* The current connection generation: 1 for the first link, +1 for each
+ * reconnection. Any thread. Inside a done() callback it is the generation
+ * the reply came on. */
+uint32_t fxc_generation(const struct fxc *c);
+
+enum fxc_link {
+	FXC_LINK_UP = 0,	/* connected */
+	FXC_LINK_RECONNECTING,	/* lost; requests wait (reconnect_timeout) */
+	FXC_LINK_DOWN,		/* lost longer than reconnect_timeout: requests fail,
+				 * reconnection goes on */
+	FXC_LINK_FAILED,	/* given up for good (host key, logins, no redial) */
+};
+
 /* A copy of a reply, for blocking calls. */
 struct fxc_result {
-	int err;		/* 0, -ETIMEDOUT or -EIO */
+	int err;		/* 0, -ETIMEDOUT, -EIO, -ENOTCONN or -ECONNABORTED */
+	uint32_t gen;		/* the generation the reply came on (when err is 0) */
 	struct fxp_reply reply;	/* views into buf */
 	uint8_t *buf;
 };
+
+/* As fxc_call, with fxc_submit_on's 'gen' and 'flags'. */
+int fxc_call_on(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *pkt,
+		struct fxc_result *res);
 
 /* Submits and waits for the reply (any thread except the I/O thread, where
  * it returns -EDEADLK). Returns res->err (0, or as fxc_submit() and done()
@@ -168,6 +259,13 @@ void fxc_result_keep(struct fxc_result *res, int err, const struct fxp_reply *re
 struct fxc_stats {
 	uint64_t requests, replies, bytes_out, bytes_in;
 	unsigned inflight;	/* submitted and not completed */
+	/* The link, for status output (read under c->lock). */
+	enum fxc_link link;
+	int64_t link_since;	/* time(2) of the last change of 'link' */
+	unsigned reconnects;	/* successful reconnections */
+	uint32_t generation;
+	uint64_t rtt_us;	/* smoothed round trip of small requests; 0 = none yet */
+	char last_error[160];	/* why the link was last lost or a redial failed; "" */
 };
 void fxc_get_stats(struct fxc *c, struct fxc_stats *st);
 

@@ -12,6 +12,16 @@
  * A reply that is malformed or of the wrong type kills the connection
  * (fxc_kill) and the call returns -EIO, as every later one will. The SFTP
  * status mapping is fxp_status_errno(): FAILURE is -EPERM unless refined.
+ *
+ * Reconnection (fxc.h): a request on a handle is tied to the handle's
+ * generation; once that connection is gone it returns -ENOTCONN (the
+ * caller reopens by path, see fs/io.h). Path requests wait for the link
+ * and are sent again. A request that is not safe to apply twice (remove,
+ * rmdir, mkdir, rename, symlink, link, exclusive create) whose reply was
+ * lost with the link is decided here by looking at the server's state
+ * where the outcome is certain (e.g. remove: the name is gone; mkdir: a
+ * directory is there), and is -EIO otherwise: never applied twice, never
+ * -ECONNABORTED to the caller.
  */
 #ifndef SSHMOUNTFS_RFS_H
 #define SSHMOUNTFS_RFS_H
@@ -28,6 +38,7 @@
  * channel it was opened on, so the server sees them in order. */
 struct rfs_handle {
 	int chan;
+	uint32_t gen;		/* fxc_generation the handle belongs to */
 	uint32_t len;
 	uint8_t data[FXP_MAX_HANDLE];
 };
