@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fxc_int.h"
@@ -301,8 +302,8 @@ ignore_sigpipe(void)
 	}
 }
 
-static void
-destroy(struct fxc *c)
+void
+fxc_destroy(struct fxc *c)
 {
 	int i;
 
@@ -316,6 +317,8 @@ destroy(struct fxc *c)
 		close(c->efd);
 	if (c->tfd >= 0)
 		close(c->tfd);
+	fxc_xp_close(&c->old_xp);
+	pthread_cond_destroy(&c->rcond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -352,12 +355,19 @@ fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
 	c->xp = *t;
 	free(t);
 	c->efd = c->tfd = c->ack_fd = -1;
+	c->old_xp.rfd = c->old_xp.wfd = -1;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->rcond, NULL);
 	c->sq_tail = &c->sq_head;
 	TAILQ_INIT(&c->dl);
+	TAILQ_INIT(&c->held);
+	TAILQ_INIT(&c->aborted);
+	c->gen = 1;
+	c->link = FXC_LINK_UP;
+	c->link_since = (int64_t)time(NULL);
 	config_defaults(&c->cfg, cfg);
 	c->sess = c->xp.conn != NULL ? sshc_session(c->xp.conn) : NULL;
-	c->nch = c->xp.nch;
+	c->nch = c->xnch = c->xp.nch;
 	for (i = 0; rc == 0 && i < c->nch; i++)
 		rc = chan_init(c, i);
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -365,11 +375,217 @@ fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
 	if (rc == 0 && (c->efd < 0 || c->tfd < 0))
 		rc = -errno;
 	if (rc < 0) {
-		destroy(c);
+		fxc_destroy(c);
 		return rc;
 	}
 	*out = c;
 	return 0;
+}
+
+/* ---- reconnection: the reconnect thread ---- */
+
+#define REC_FIRST_DELAY_MS 500u
+#define REC_MAX_DELAY_MS 10000u
+#define FXC_DEF_MAX_LOGINS 3u
+/* How long fxc_free() waits for a redial in progress (fxc.h). */
+#define REC_FREE_WAIT_MS 2000u
+
+static void wake(struct fxc *c);
+
+static bool
+stopping(const struct fxc *c)
+{
+	return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
+}
+
+/* INIT/VERSION/limits on a new transport, on a scratch fxc that the I/O
+ * thread later takes the link from. The new server must offer what the
+ * running mount already relies on (extensions, read and write sizes, which
+ * other threads read without a lock and which never change): *permanent
+ * says when it does not. */
+static int
+rec_prepare(struct fxc *c, struct fxc_transport *t, struct fxc **out, bool *permanent,
+	    char *err, size_t errlen)
+{
+	struct fxc *n;
+	uint64_t deadline;
+	int rc;
+
+	*out = NULL;
+	rc = fxc_new(t, &c->cfg, &n);
+	if (rc < 0) {
+		snprintf(err, errlen, "fxc: %s", strerror(-rc));
+		return rc;
+	}
+	deadline = fxc_now_us() + (uint64_t)c->cfg.request_timeout_ms * 1000;
+	rc = handshake(n, deadline, err, errlen);
+	if (rc == 0)
+		rc = setup_limits(n, deadline, err, errlen);
+	if (rc == 0 && ((n->ext & c->ext) != c->ext || n->max_read < c->max_read ||
+			n->max_write < c->max_write)) {
+		snprintf(err, errlen, "the new SFTP server offers less than the one "
+			 "mounted (extensions 0x%x of 0x%x, read %u of %u, write %u of %u)",
+			 n->ext & c->ext, c->ext, n->max_read, c->max_read, n->max_write,
+			 c->max_write);
+		*permanent = true;
+		rc = -EPROTO;
+	}
+	if (rc == -EPROTONOSUPPORT)
+		*permanent = true;
+	if (rc < 0) {
+		fxc_destroy(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+static void
+set_error(struct fxc *c, const char *msg)
+{
+	snprintf(c->last_error, sizeof(c->last_error), "%s", msg);
+}
+
+/* Sleeps ms (0: not at all) unless stopped; with c->lock held. */
+static void
+rec_sleep(struct fxc *c, unsigned ms)
+{
+	struct timespec ts;
+
+	if (ms == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!stopping(c) &&
+	       pthread_cond_timedwait(&c->rcond, &c->lock, &ts) != ETIMEDOUT) {
+	}
+}
+
+/* One outage: redial until a link is handed to the I/O thread, reconnection
+ * stops for good, or fxc_free(). Called and returns with c->lock held;
+ * never holds it while dialling. */
+static void
+rec_outage(struct fxc *c)
+{
+	unsigned delay = 0, refused = 0, max_logins = c->cfg.reconnect_max_logins;
+	char err[256];
+
+	if (max_logins == 0)
+		max_logins = FXC_DEF_MAX_LOGINS;
+	for (;;) {
+		struct fxc_transport *t = NULL, old = c->old_xp;
+		struct fxc *n = NULL;
+		bool permanent = false;
+		int rc;
+
+		rec_sleep(c, delay);
+		if (stopping(c))
+			return;
+		memset(&c->old_xp, 0, sizeof(c->old_xp));
+		c->old_xp.rfd = c->old_xp.wfd = -1;
+		pthread_mutex_unlock(&c->lock);
+		/* The dead link is closed here: sshc_free() or reaping a
+		 * child may block, which the I/O thread must not. */
+		fxc_xp_close(&old);
+		err[0] = '\0';
+		rc = c->cfg.redial(c->cfg.redial_arg, &t, err, sizeof(err));
+		if (rc == 0 && stopping(c)) {
+			fxc_xp_close(t);
+			free(t);
+			rc = -ECANCELED;
+		} else if (rc == 0) {
+			rc = rec_prepare(c, t, &n, &permanent, err, sizeof(err));
+		}
+		pthread_mutex_lock(&c->lock);
+		if (rc == 0 && !stopping(c)) {
+			c->swap_in = n;
+			c->want_redial = false;
+			wake(c);
+			return;
+		}
+		if (n != NULL) {
+			pthread_mutex_unlock(&c->lock);
+			fxc_destroy(n);
+			pthread_mutex_lock(&c->lock);
+		}
+		if (stopping(c))
+			return;
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		set_error(c, err);
+		refused = rc == -EACCES ? refused + 1 : 0;
+		if (rc == -EKEYREJECTED || permanent || refused >= max_logins) {
+			log_error("SFTP connection lost for good: %s%s", err,
+				  refused >= max_logins ? " (stopped after refused logins, "
+				  "to avoid a lockout)" : "");
+			c->give_up = true;
+			c->want_redial = false;
+			__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+			wake(c);
+			return;
+		}
+		log_debug("fxc: reconnection attempt failed: %s", err);
+		delay = delay == 0 ? REC_FIRST_DELAY_MS : delay * 2;
+		if (delay > REC_MAX_DELAY_MS)
+			delay = REC_MAX_DELAY_MS;
+	}
+}
+
+static void *
+rec_main(void *arg)
+{
+	struct fxc *c = arg;
+	bool orphan;
+
+	pthread_mutex_lock(&c->lock);
+	while (!stopping(c)) {
+		if (c->want_redial)
+			rec_outage(c);
+		else
+			pthread_cond_wait(&c->rcond, &c->lock);
+	}
+	c->rec_done = true;
+	orphan = c->orphan;
+	pthread_mutex_unlock(&c->lock);
+	/* fxc_free() gave up waiting for a blocked redial: c is ours. */
+	if (orphan)
+		fxc_destroy(c);
+	return NULL;
+}
+
+/* Stops the reconnect thread; false when it is still blocked in a redial
+ * after REC_FREE_WAIT_MS, in which case it frees c itself when that ends. */
+static bool
+rec_stop(struct fxc *c)
+{
+	struct timespec ts;
+
+	if (!c->rthread_started)
+		return true;
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&c->rcond);
+	pthread_mutex_unlock(&c->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += REC_FREE_WAIT_MS / 1000;
+	if (pthread_timedjoin_np(c->rthread, NULL, &ts) == 0)
+		return true;
+	pthread_mutex_lock(&c->lock);
+	if (c->rec_done) {
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->rthread, NULL);
+		return true;
+	}
+	c->orphan = true;
+	pthread_mutex_unlock(&c->lock);
+	pthread_detach(c->rthread);
+	log_warn("fxc: a reconnection attempt is still under way; it is abandoned");
+	return false;
 }
 
 static int
@@ -377,17 +593,12 @@ start_thread(struct fxc *c, char *err, size_t errlen)
 {
 	int rc;
 
-	if (c->sess != NULL) {
-		ssh_set_counters(c->sess, &c->sock_ctr, &c->pkt_ctr);
-		ssh_set_blocking(c->sess, 0);
-	}
-	c->last_rx = c->last_probe = fxc_now_us();
-	/* Any transport over TCP (SSH, directport=); not pipes or a
-	 * ProxyCommand's socketpair, which refuse the option. */
-	c->ack_fd = c->sess != NULL ? ssh_get_fd(c->sess) : c->xp.rfd;
-	if (c->ack_fd >= 0 && util_tcp_ack_now(c->ack_fd) < 0)
-		c->ack_fd = -1;
+	fxc_link_prepare(c);
 	rc = fxc_timer_arm(c, false);
+	if (rc == 0 && c->cfg.redial != NULL) {
+		rc = -pthread_create(&c->rthread, NULL, rec_main, c);
+		c->rthread_started = rc == 0;
+	}
 	if (rc == 0)
 		rc = -pthread_create(&c->thread, NULL, fxc_io_main, c);
 	if (rc < 0) {
@@ -424,7 +635,8 @@ fxc_start(struct fxc_transport *t, const struct fxc_config *cfg,
 	if (rc == 0)
 		rc = start_thread(c, err, errlen);
 	if (rc < 0) {
-		destroy(c);
+		rec_stop(c);
+		fxc_destroy(c);
 		return rc;
 	}
 	*out = c;
@@ -451,16 +663,24 @@ fxc_free(struct fxc *c)
 		wake(c);
 		pthread_join(c->thread, NULL);
 	}
-	destroy(c);
+	if (rec_stop(c))
+		fxc_destroy(c);
 }
 
+/* With redial the link is lost, not the connection: handle-bound requests
+ * get -ENOTCONN from here on, the rest wait (fxc.h). */
 void
 fxc_kill(struct fxc *c)
 {
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->lock);
-	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	if (c->cfg.redial == NULL) {
+		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	} else if (c->link == FXC_LINK_UP) {
+		c->link = FXC_LINK_RECONNECTING;
+		c->link_since = (int64_t)time(NULL);
+	}
 	pthread_mutex_unlock(&c->lock);
 	__atomic_store_n(&c->kill, true, __ATOMIC_RELEASE);
 	wake(c);
@@ -565,11 +785,17 @@ static int
 enqueue(struct fxc *c, struct fxc_req *r)
 {
 	bool was_empty;
+	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
+	if (c->dead || c->link == FXC_LINK_DOWN)
+		rc = -EIO;
+	/* A handle means nothing to another server process. */
+	if (r->gen != 0 && (r->gen != c->gen || c->link != FXC_LINK_UP))
+		rc = -ENOTCONN;
+	if (rc < 0) {
 		pthread_mutex_unlock(&c->lock);
-		return -EIO;
+		return rc;
 	}
 	r->deadline = fxc_now_us() + (uint64_t)c->cfg.request_timeout_ms * 1000;
 	was_empty = c->sq_head == NULL;
@@ -590,10 +816,17 @@ int
 fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 	   fxc_done_fn *done, void *arg)
 {
+	return fxc_submit_on(c, chan, 0, 0, pkt, done, arg);
+}
+
+int
+fxc_submit_on(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *pkt,
+	      fxc_done_fn *done, void *arg)
+{
 	struct fxc_req *r;
 	int rc;
 
-	if (c == NULL || done == NULL)
+	if (c == NULL || done == NULL || (flags & ~FXC_ONCE) != 0)
 		return -EINVAL;
 	rc = check_packet(c, chan, pkt);
 	if (rc < 0)
@@ -602,7 +835,11 @@ fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 	if (r == NULL)
 		return -ENOMEM;
 	r->pkt = *pkt;
-	r->chan = chan;
+	r->chan = r->want_chan = chan;
+	r->gen = gen;
+	r->flags = (uint8_t)flags;
+	/* Sent again after a reconnect, so its bytes outlive the write. */
+	r->keep = gen == 0 && c->cfg.redial != NULL;
 	r->type = pkt->p[4];
 	r->cost = reply_cost(pkt);
 	r->done = done;
@@ -629,6 +866,7 @@ fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
 struct waiter {
 	int state;
 	struct fxc_result *res;
+	struct fxc *c;
 };
 
 static void
@@ -674,11 +912,19 @@ call_done(void *arg, int err, const struct fxp_reply *reply)
 	struct waiter *w = arg;
 
 	fxc_result_keep(w->res, err, reply);
+	w->res->gen = fxc_generation(w->c);
 	waiter_wake(w);
 }
 
 int
 fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res)
+{
+	return fxc_call_on(c, chan, 0, 0, pkt, res);
+}
+
+int
+fxc_call_on(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *pkt,
+	    struct fxc_result *res)
 {
 	struct waiter w;
 	int rc;
@@ -688,7 +934,8 @@ fxc_call(struct fxc *c, int chan, struct wire_buf *pkt, struct fxc_result *res)
 		return res->err = -EDEADLK;
 	memset(&w, 0, sizeof(w));
 	w.res = res;
-	rc = fxc_submit(c, chan, pkt, call_done, &w);
+	w.c = c;
+	rc = fxc_submit_on(c, chan, gen, flags, pkt, call_done, &w);
 	if (rc == 0) {
 		waiter_wait(&w);
 		rc = res->err;
@@ -714,4 +961,18 @@ fxc_get_stats(struct fxc *c, struct fxc_stats *st)
 	st->bytes_out = __atomic_load_n(&c->st_bytes_out, __ATOMIC_RELAXED);
 	st->bytes_in = __atomic_load_n(&c->st_bytes_in, __ATOMIC_RELAXED);
 	st->inflight = __atomic_load_n(&c->st_live, __ATOMIC_RELAXED);
+	st->rtt_us = __atomic_load_n(&c->rtt_us, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&c->lock);
+	st->link = c->link;
+	st->link_since = c->link_since;
+	st->reconnects = c->reconnects;
+	st->generation = c->gen;
+	snprintf(st->last_error, sizeof(st->last_error), "%s", c->last_error);
+	pthread_mutex_unlock(&c->lock);
+}
+
+uint32_t
+fxc_generation(const struct fxc *c)
+{
+	return __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
 }

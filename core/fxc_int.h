@@ -61,9 +61,13 @@ struct fxc_req {
 	uint32_t id;
 	uint32_t cost;			/* reply bytes counted in the budget */
 	int chan;			/* -1 until routed */
+	int want_chan;			/* as submitted, for a resend after a reconnect */
+	uint32_t gen;			/* fxc_submit_on's generation, 0 = any */
 	uint8_t type;
 	uint8_t state;			/* enum fxc_state */
+	uint8_t flags;			/* FXC_ONCE */
 	bool expired;
+	bool keep;			/* keep pkt once written: may be sent again */
 };
 
 TAILQ_HEAD(fxc_reqq, fxc_req);
@@ -112,6 +116,8 @@ struct fxc {
 	ssh_session sess;		/* NULL on the fd transport */
 	int nch;
 	struct fxc_chan chan[FXC_MAX_CHANNELS];
+	int xnch;			/* I/O thread: channels of the current link
+					 * (<= nch after a reconnect) */
 	unsigned ext;
 	uint32_t max_read, max_write;
 	int efd, tfd;
@@ -143,6 +149,33 @@ struct fxc {
 	struct ssh_counter_struct sock_ctr, pkt_ctr;	/* libssh fills these */
 	uint64_t seen_sock_in;
 
+	/* Reconnection. The reconnect thread (fxc.c) dials and does the
+	 * handshake on a scratch fxc, then hands it over in swap_in; only the
+	 * I/O thread swaps it in. Protected by lock unless said otherwise. */
+	pthread_t rthread;
+	bool rthread_started;
+	pthread_cond_t rcond;		/* reconnect thread's wake-up, with lock */
+	bool want_redial;		/* the link died: old_xp is to be closed */
+	struct fxc_transport old_xp;
+	struct fxc *swap_in;		/* a ready link for the I/O thread */
+	bool give_up;			/* the reconnect thread stopped for good */
+	bool rec_done, orphan;		/* reconnect thread exited / fxc_free left it */
+	enum fxc_link link;
+	int64_t link_since;
+	unsigned reconnects;
+	char last_error[160];
+	uint32_t gen;			/* written under lock; atomic reads */
+	uint64_t rtt_us;		/* atomic */
+	/* I/O thread only */
+	bool down;			/* no transport: between a loss and a swap */
+	bool held_fail;			/* down past reconnect_timeout (FXC_LINK_DOWN) */
+	uint64_t lost_at;		/* monotonic us */
+	char lost_why[160];
+	struct fxc_reqq held;		/* waiting for the link, in submission order */
+	struct fxc_reqq aborted;	/* FXC_ONCE requests lost after sending */
+	uint64_t rtt_t0;		/* a small request in flight being timed */
+	uint32_t rtt_id;
+
 	/* counters, atomic */
 	uint64_t st_requests, st_replies, st_bytes_out, st_bytes_in;
 	unsigned st_live;
@@ -150,6 +183,11 @@ struct fxc {
 
 /* fxc_io.c */
 void *fxc_io_main(void *arg);
+/* Puts the transport of c->xp into service (nonblocking, counters, ACK
+ * socket); before the I/O thread starts and on it after a swap. */
+void fxc_link_prepare(struct fxc *c);
+/* fxc.c: frees a scratch fxc of the reconnect thread (or c itself). */
+void fxc_destroy(struct fxc *c);
 uint64_t fxc_now_us(void);
 int fxc_timer_arm(struct fxc *c, bool fast);
 void fxc_req_free(struct fxc_req *r);

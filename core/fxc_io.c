@@ -147,8 +147,12 @@ take_sq(struct fxc *c, bool mark_dead)
 	struct fxc_req *r;
 
 	pthread_mutex_lock(&c->lock);
-	if (mark_dead)
+	if (mark_dead) {
 		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+		if (c->link != FXC_LINK_FAILED)
+			c->link_since = (int64_t)time(NULL);
+		c->link = FXC_LINK_FAILED;
+	}
 	r = c->sq_head;
 	c->sq_head = NULL;
 	c->sq_tail = &c->sq_head;
@@ -156,24 +160,34 @@ take_sq(struct fxc *c, bool mark_dead)
 	return r;
 }
 
+/* Completes a request that is on no list of the I/O thread (the submit
+ * queue, held, aborted) and frees it. */
 static void
-fail_all(struct fxc *c)
+finish(struct fxc *c, struct fxc_req *r, int err)
 {
-	struct fxc_req *r, *next;
+	__atomic_sub_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
+	r->done(r->arg, err, NULL);
+	fxc_req_free(r);
+}
+
+static void
+finish_list(struct fxc *c, struct fxc_reqq *q, int err)
+{
+	struct fxc_req *r;
+
+	while ((r = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, r, q);
+		finish(c, r, err);
+	}
+}
+
+/* What is left in the table are tombstones of expired requests. */
+static void
+free_tombstones(struct fxc *c)
+{
+	struct fxc_req *r;
 	uint32_t i;
 
-	for (r = take_sq(c, true); r != NULL; r = next) {
-		next = r->snext;
-		__atomic_sub_fetch(&c->st_live, 1, __ATOMIC_RELAXED);
-		r->done(r->arg, -EIO, NULL);
-		fxc_req_free(r);
-	}
-	while ((r = TAILQ_FIRST(&c->dl)) != NULL) {
-		unlink_req(c, r);
-		complete(c, r, -EIO, NULL);
-		fxc_req_free(r);
-	}
-	/* What is left in the table are tombstones of expired requests. */
 	for (i = 0; c->tbl.slot != NULL && i <= c->tbl.mask; i++) {
 		if (c->tbl.slot[i] != NULL) {
 			r = c->tbl.slot[i];
@@ -181,6 +195,25 @@ fail_all(struct fxc *c)
 			fxc_req_free(r);
 		}
 	}
+}
+
+static void
+fail_all(struct fxc *c)
+{
+	struct fxc_req *r, *next;
+
+	for (r = take_sq(c, true); r != NULL; r = next) {
+		next = r->snext;
+		finish(c, r, -EIO);
+	}
+	while ((r = TAILQ_FIRST(&c->dl)) != NULL) {
+		unlink_req(c, r);
+		complete(c, r, -EIO, NULL);
+		fxc_req_free(r);
+	}
+	free_tombstones(c);
+	finish_list(c, &c->held, -EIO);
+	finish_list(c, &c->aborted, -EIO);
 }
 
 static void
@@ -193,24 +226,32 @@ stop_timer(struct fxc *c)
 	c->fast_timer = false;
 }
 
-/* The connection is unusable: fail everything now, and every later submit
- * (fxc_submit sees c->dead). 'fmt' NULL means an orderly stop. Returns
- * -EIO so callers can 'return die(...)'. */
+static void link_lost(struct fxc *c, const char *why);
+static void go_down(struct fxc *c);
+
+/* The link is unusable. Without redial (or when stopping) fail everything
+ * now, and every later submit (fxc_submit sees c->dead); with redial the
+ * reconnect thread takes over (link_lost). 'fmt' NULL means an orderly
+ * stop. Returns -EIO so callers can 'return die(...)'. */
 static int __attribute__((format(printf, 2, 3)))
 die(struct fxc *c, const char *fmt, ...)
 {
 	va_list ap;
 	char why[512];
 
-	if (c->io_dead)
+	if (c->io_dead || (c->down && fmt != NULL))
 		return -EIO;
-	c->io_dead = true;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
+		if (c->cfg.redial != NULL && !__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+			link_lost(c, why);
+			return -EIO;
+		}
 		log_error("SFTP connection lost: %s", why);
 	}
+	c->io_dead = true;
 	fail_all(c);
 	stop_timer(c);
 	return -EIO;
@@ -230,7 +271,7 @@ pick_chan(struct fxc *c)
 	struct fxc_chan *best = &c->chan[0];
 	int i;
 
-	for (i = 1; i < c->nch; i++)
+	for (i = 1; i < c->xnch; i++)
 		if (chan_load(&c->chan[i]) < chan_load(best))
 			best = &c->chan[i];
 	return best;
@@ -239,7 +280,8 @@ pick_chan(struct fxc *c)
 static void
 admit(struct fxc *c, struct fxc_req *r)
 {
-	struct fxc_chan *ch = r->chan >= 0 ? &c->chan[r->chan] : pick_chan(c);
+	struct fxc_chan *ch = r->chan >= 0 && r->chan < c->xnch ? &c->chan[r->chan]
+								: pick_chan(c);
 
 	r->chan = ch->idx;
 	r->state = FXC_WAITING;
@@ -256,7 +298,11 @@ take_submissions(struct fxc *c)
 	for (r = take_sq(c, false); r != NULL; r = next) {
 		next = r->snext;
 		r->snext = NULL;
-		admit(c, r);
+		/* submitted just before a reconnect, on the old link's handle */
+		if (r->gen != 0 && r->gen != c->gen)
+			finish(c, r, -ENOTCONN);
+		else
+			admit(c, r);
 	}
 }
 
@@ -299,7 +345,7 @@ fill_all(struct fxc *c)
 {
 	int i;
 
-	for (i = 0; i < c->nch; i++)
+	for (i = 0; i < c->xnch; i++)
 		fill_chan(c, &c->chan[i]);
 }
 
@@ -322,10 +368,28 @@ wrote(struct fxc *c, struct fxc_chan *ch, struct fxc_req *r, size_t n)
 	if (r->sent < r->pkt.len)
 		return;
 	TAILQ_REMOVE(&ch->txq, r, q);
-	wire_buf_free(&r->pkt);
+	if (!r->keep)
+		wire_buf_free(&r->pkt);
 	r->state = FXC_SENT;
 	if (log_level() >= LOG_LVL_DEBUG)
 		r->t_sent = fxc_now_us();
+	/* One small request at a time is timed, for the status output. */
+	if (c->rtt_t0 == 0 && r->cost == FXC_COST_SMALL) {
+		c->rtt_t0 = r->t_sent ? r->t_sent : fxc_now_us();
+		c->rtt_id = r->id;
+	}
+}
+
+static void
+rtt_sample(struct fxc *c)
+{
+	uint64_t us = fxc_now_us() - c->rtt_t0;
+	uint64_t old = __atomic_load_n(&c->rtt_us, __ATOMIC_RELAXED);
+
+	c->rtt_t0 = 0;
+	if (us == 0)
+		us = 1;
+	__atomic_store_n(&c->rtt_us, old == 0 ? us : (old * 7 + us) / 8, __ATOMIC_RELAXED);
 }
 
 /* ssh_channel_write() takes what the remote window allows (possibly 0, and
@@ -410,7 +474,7 @@ xp_write(struct fxc *c)
 				return -EIO;
 		return 0;
 	}
-	for (i = 0; i < c->nch; i++)
+	for (i = 0; i < c->xnch; i++)
 		if (chan_write_ssh(c, &c->chan[i]) < 0)
 			return -EIO;
 	return 0;
@@ -440,6 +504,8 @@ dispatch(struct fxc *c, struct fxc_chan *ch, const struct fxp_reply *rep,
 		return die(c, "channel %d: %s reply with unknown id %u",
 			   ch->idx, fxp_type_name(rep->type), rep->id);
 	unlink_req(c, r);
+	if (c->rtt_t0 != 0 && r->id == c->rtt_id)
+		rtt_sample(c);
 	__atomic_add_fetch(&c->st_replies, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&c->st_bytes_in, plen, __ATOMIC_RELAXED);
 	if (r->expired) {
@@ -551,7 +617,7 @@ check_open(struct fxc *c)
 {
 	int i;
 
-	for (i = 0; i < c->nch; i++)
+	for (i = 0; i < c->xnch; i++)
 		if (ssh_channel_is_eof(c->chan[i].ch) || ssh_channel_is_closed(c->chan[i].ch))
 			return die(c, "channel %d: the SFTP server closed the channel", i);
 	return 0;
@@ -571,7 +637,7 @@ drain_ssh(struct fxc *c)
 	for (pass = 0; pass < DRAIN_PASSES_SSH; pass++) {
 		uint64_t in;
 
-		for (i = 0; i < c->nch; i++)
+		for (i = 0; i < c->xnch; i++)
 			if (c->chan[i].has_data && chan_drain_ssh(c, &c->chan[i]) < 0)
 				return -EIO;
 		if (!c->rx_ready)
@@ -783,13 +849,212 @@ tick(struct fxc *c)
 
 	if (c->io_dead)
 		return;
+	if (c->down) {
+		if (!c->held_fail &&
+		    now - c->lost_at >= (uint64_t)c->cfg.reconnect_timeout_ms * 1000)
+			go_down(c);
+		return;
+	}
 	note_rx(c);
 	expire(c, now);
 	keepalive(c, now);
-	if (c->io_dead)
+	if (c->io_dead || c->down)
 		return;
 	if (c->fast_timer && TAILQ_EMPTY(&c->dl) && c->tbl.used == 0)
 		fxc_timer_arm(c, false);
+}
+
+/* ---- reconnection (fxc.h): the I/O thread's side ---- */
+
+void
+fxc_link_prepare(struct fxc *c)
+{
+	if (c->sess != NULL) {
+		ssh_set_counters(c->sess, &c->sock_ctr, &c->pkt_ctr);
+		ssh_set_blocking(c->sess, 0);
+	}
+	c->last_rx = c->last_probe = fxc_now_us();
+	/* Any transport over TCP (SSH, directport=); not pipes or a
+	 * ProxyCommand's socketpair, which refuse the option. */
+	c->ack_fd = c->sess != NULL ? ssh_get_fd(c->sess) : c->xp.rfd;
+	if (c->ack_fd >= 0 && util_tcp_ack_now(c->ack_fd) < 0)
+		c->ack_fd = -1;
+}
+
+/* The outage has lasted reconnect_timeout: what waits fails, and so will
+ * what comes (FXC_LINK_DOWN) until the link is back. */
+static void
+go_down(struct fxc *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->link == FXC_LINK_RECONNECTING) {
+		c->link = FXC_LINK_DOWN;
+		c->link_since = (int64_t)time(NULL);
+	}
+	pthread_mutex_unlock(&c->lock);
+	c->held_fail = true;
+	if (c->cfg.reconnect_timeout_ms > 0)
+		log_warn("SFTP connection still down after %u s (%s): operations fail "
+			 "with EIO until it is back", c->cfg.reconnect_timeout_ms / 1000,
+			 c->lost_why);
+	finish_list(c, &c->held, -EIO);
+	finish_list(c, &c->aborted, -EIO);
+}
+
+/* Sorts what was in flight by what may be done with it (fxc.h), hands the
+ * dead transport to the reconnect thread and wakes it. */
+static void
+link_lost(struct fxc *c, const char *why)
+{
+	struct fxc_req *r;
+	int i;
+
+	c->down = true;
+	c->lost_at = fxc_now_us();
+	snprintf(c->lost_why, sizeof(c->lost_why), "%s", why);
+	log_debug("fxc: SFTP connection lost: %s; reconnecting", why);
+	c->rtt_t0 = 0;
+	while ((r = TAILQ_FIRST(&c->dl)) != NULL) {
+		bool sent = r->state == FXC_SENT || (r->state == FXC_TX && r->sent > 0);
+
+		unlink_req(c, r);
+		TAILQ_REMOVE(&c->dl, r, d);
+		if (r->gen != 0) {
+			finish(c, r, -ENOTCONN);
+		} else if (sent && (r->flags & FXC_ONCE)) {
+			TAILQ_INSERT_TAIL(&c->aborted, r, q);
+		} else {
+			r->sent = 0;
+			r->state = 0;
+			r->chan = r->want_chan;
+			TAILQ_INSERT_TAIL(&c->held, r, q);
+		}
+	}
+	free_tombstones(c);
+	for (i = 0; i < c->xnch; i++) {
+		struct fxc_chan *ch = &c->chan[i];
+
+		if (ch->ch != NULL)
+			ssh_remove_channel_callbacks(ch->ch, &ch->cb);
+		ch->ch = NULL;
+		ch->rx_len = 0;
+		ch->has_data = false;
+		ch->win_count = ch->win_read = ch->stderr_bytes = 0;
+		ch->inflight = ch->waiting = ch->unsent = 0;
+	}
+	if (c->sess != NULL)
+		ssh_set_counters(c->sess, NULL, NULL);
+	c->sess = NULL;
+	c->ack_fd = -1;
+	c->wr_hup = false;
+	pthread_mutex_lock(&c->lock);
+	c->old_xp = c->xp;
+	c->want_redial = true;
+	c->link = FXC_LINK_RECONNECTING;
+	c->link_since = (int64_t)time(NULL);
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	pthread_cond_broadcast(&c->rcond);
+	pthread_mutex_unlock(&c->lock);
+	memset(&c->xp, 0, sizeof(c->xp));
+	c->xp.rfd = c->xp.wfd = -1;
+	if (c->cfg.reconnect_timeout_ms == 0)
+		go_down(c);
+	/* deadlines are off; the timer now watches reconnect_timeout */
+	fxc_timer_arm(c, true);
+}
+
+/* Takes the link the reconnect thread prepared on n, then frees n. */
+static void
+swap_in(struct fxc *c, struct fxc *n)
+{
+	uint64_t now = fxc_now_us();
+	int i, nch = n->nch < c->nch ? n->nch : c->nch;
+	struct fxc_req *r;
+
+	for (i = 0; i < n->nch; i++)
+		if (n->chan[i].ch != NULL)
+			ssh_remove_channel_callbacks(n->chan[i].ch, &n->chan[i].cb);
+	for (i = 0; i < nch; i++) {
+		struct fxc_chan *a = &c->chan[i], *b = &n->chan[i];
+		uint8_t *rx = a->rx;
+		size_t cap = a->rx_cap;
+
+		a->ch = b->ch;
+		a->rx = b->rx;
+		a->rx_len = b->rx_len;
+		a->rx_cap = b->rx_cap;
+		b->rx = rx;
+		b->rx_cap = cap;
+		b->rx_len = 0;
+		if (a->ch != NULL)
+			fxc_xp_set_stderr_cb(a);
+		a->has_data = true;
+	}
+	for (i = nch; i < c->nch; i++)
+		__atomic_store_n(&c->chan[i].load_pub, UINT64_MAX, __ATOMIC_RELAXED);
+	c->xp = n->xp;
+	memset(&n->xp, 0, sizeof(n->xp));
+	n->xp.rfd = n->xp.wfd = -1;
+	c->sess = n->sess;
+	n->sess = NULL;
+	c->xnch = nch;
+	memset(&c->sock_ctr, 0, sizeof(c->sock_ctr));
+	memset(&c->pkt_ctr, 0, sizeof(c->pkt_ctr));
+	c->seen_sock_in = c->rx_count = c->rx_at_tx = c->rx_acked = 0;
+	fxc_link_prepare(c);
+	c->down = false;
+	c->held_fail = false;
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);
+	c->link = FXC_LINK_UP;
+	c->link_since = (int64_t)time(NULL);
+	c->reconnects++;
+	pthread_mutex_unlock(&c->lock);
+	log_info("SFTP connection re-established after %.1f s (lost: %s)",
+		 (double)(now - c->lost_at) / 1e6, c->lost_why);
+	finish_list(c, &c->aborted, -ECONNABORTED);
+	while ((r = TAILQ_FIRST(&c->held)) != NULL) {
+		TAILQ_REMOVE(&c->held, r, q);
+		r->deadline = now + (uint64_t)c->cfg.request_timeout_ms * 1000;
+		admit(c, r);
+	}
+	c->rx_ready = c->again = true;
+	fxc_timer_arm(c, true);
+	fxc_destroy(n);
+}
+
+/* A turn of the loop without a link: park submissions, then take a new
+ * link or the news that there will be none. */
+static void
+down_turn(struct fxc *c)
+{
+	struct fxc_req *r, *next;
+	struct fxc *n;
+	bool give_up;
+
+	for (r = take_sq(c, false); r != NULL; r = next) {
+		next = r->snext;
+		r->snext = NULL;
+		if (r->gen != 0)
+			finish(c, r, -ENOTCONN);
+		else if (c->held_fail)
+			finish(c, r, -EIO);
+		else
+			TAILQ_INSERT_TAIL(&c->held, r, q);
+	}
+	pthread_mutex_lock(&c->lock);
+	n = c->swap_in;
+	c->swap_in = NULL;
+	give_up = c->give_up;
+	pthread_mutex_unlock(&c->lock);
+	if (give_up) {
+		c->io_dead = true;
+		fail_all(c);
+		stop_timer(c);
+		return;
+	}
+	if (n != NULL)
+		swap_in(c, n);
 }
 
 /* ---- the loop ---- */
@@ -799,7 +1064,7 @@ publish_load(struct fxc *c)
 {
 	int i;
 
-	for (i = 0; i < c->nch; i++)
+	for (i = 0; i < c->xnch; i++)
 		__atomic_store_n(&c->chan[i].load_pub, chan_load(&c->chan[i]),
 				 __ATOMIC_RELAXED);
 }
@@ -849,7 +1114,7 @@ xp_pollfds(struct fxc *c, struct pollfd *p)
 {
 	bool tx = !TAILQ_EMPTY(&c->chan[0].txq);
 
-	if (c->io_dead)
+	if (c->io_dead || c->down)
 		return 0;
 	if (c->sess != NULL) {
 		p[0].fd = ssh_get_fd(c->sess);
@@ -945,11 +1210,18 @@ fxc_io_main(void *arg)
 	__atomic_store_n(&c->io_self, (unsigned long)pthread_self(), __ATOMIC_RELEASE);
 	c->rx_ready = true;
 	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-		if (!c->io_dead && __atomic_load_n(&c->kill, __ATOMIC_ACQUIRE)) {
-			log_info("SFTP connection closed on request");
-			die(c, NULL);
+		if (__atomic_exchange_n(&c->kill, false, __ATOMIC_ACQ_REL) &&
+		    !c->io_dead && !c->down) {
+			if (c->cfg.redial != NULL) {
+				link_lost(c, "closed on request");
+			} else {
+				log_info("SFTP connection closed on request");
+				die(c, NULL);
+			}
 		}
-		if (!c->io_dead)
+		if (c->down)
+			down_turn(c);
+		if (!c->io_dead && !c->down)
 			pump(c);
 		io_wait(c);
 	}
