@@ -357,7 +357,15 @@ fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
 	c->efd = c->tfd = c->ack_fd = -1;
 	c->old_xp.rfd = c->old_xp.wfd = -1;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->rcond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* rec_sleep() waits on CLOCK_MONOTONIC deadlines */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->rcond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	c->sq_tail = &c->sq_head;
 	TAILQ_INIT(&c->dl);
 	TAILQ_INIT(&c->held);

@@ -956,11 +956,381 @@ test_bad_command(void)
 	TAP_CHECK(strstr(err, "/nonexistent/sftp-server") != NULL);
 }
 
+/* ---- reconnection ---- */
+
+/* A redial that starts a new fake server (run_echo) per call, after failing
+ * 'fail_first' times with 'fail_err', or always failing with 'fail_err'
+ * when fail_first < 0; 'block_ms' makes each call hang first (a stuck
+ * connect). */
+struct rdial {
+	int calls, returned;
+	int fail_first;
+	int fail_err;
+	unsigned block_ms;
+	int nf;
+	struct fake f[8];
+};
+
+static int
+rd_fn(void *arg, struct fxc_transport **out, char *err, size_t errlen)
+{
+	struct rdial *rd = arg;
+	int n = __atomic_add_fetch(&rd->calls, 1, __ATOMIC_ACQ_REL);
+	struct fake *f;
+	int sv[2], rc;
+
+	if (rd->block_ms)
+		sleep_ms(rd->block_ms);
+	if (rd->fail_first < 0 || n <= rd->fail_first || rd->nf == 8) {
+		snprintf(err, errlen, "test: refused (%d)", n);
+		__atomic_add_fetch(&rd->returned, 1, __ATOMIC_ACQ_REL);
+		return rd->fail_err;
+	}
+	f = &rd->f[rd->nf];
+	memset(f, 0, sizeof(*f));
+	f->run = run_echo;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -errno;
+	f->fd = sv[1];
+	if (pthread_create(&f->th, NULL, fake_main, f) != 0)
+		return -EAGAIN;
+	rd->nf++;
+	rc = fxc_transport_fds(sv[0], sv[0], 0, out);
+	__atomic_add_fetch(&rd->returned, 1, __ATOMIC_ACQ_REL);
+	return rc;
+}
+
+static void
+rd_join(struct rdial *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->nf; i++) {
+		pthread_join(rd->f[i].th, NULL);
+		close(rd->f[i].fd);
+	}
+}
+
+static int
+submit_stat_on(struct fxc *c, uint32_t gen, unsigned flags, const char *path,
+	       struct done_rec *d)
+{
+	struct wire_buf b;
+	int rc;
+
+	wire_buf_init(&b, 0);
+	rc = fxp_enc_path(&b, FXP_STAT, path);
+	if (rc == 0)
+		rc = fxc_submit_on(c, 0, gen, flags, &b, rec_done, d);
+	wire_buf_free(&b);
+	return rc;
+}
+
+static enum fxc_link
+link_of(struct fxc *c)
+{
+	struct fxc_stats s;
+
+	fxc_get_stats(c, &s);
+	return s.link;
+}
+
+static bool
+wait_link(struct fxc *c, enum fxc_link l, unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (link_of(c) != l) {
+		if (now_ms() > end)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
+/* The link dies (EOF) with requests in every state: a sent path request
+ * is sent again, a sent handle request gets -ENOTCONN, a sent FXC_ONCE one
+ * -ECONNABORTED, an FXC_ONCE one that was still waiting for budget goes out
+ * on the new link; one submitted during the outage waits and is sent. */
+static void
+test_rc_classify(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .inflight_bytes = 3 * 512, .redial = rd_fn,
+				  .redial_arg = &rd, .reconnect_timeout_ms = 5000 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a, b, cc, d, e, g;
+	struct fxc_stats s;
+	char err[512];
+
+	memset(&rd, 0, sizeof(rd));
+	if (start_fake(&f, run_hold, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&cc, 0, sizeof(cc));
+	memset(&d, 0, sizeof(d));
+	memset(&e, 0, sizeof(e));
+	memset(&g, 0, sizeof(g));
+	TAP_EQ_INT(fxc_generation(c), 1);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_EQ_INT(submit_stat_on(c, 1, 0, "/b", &b), 0);
+	TAP_EQ_INT(submit_stat_on(c, 0, FXC_ONCE, "/c", &cc), 0);
+	TAP_EQ_INT(submit_stat_on(c, 0, FXC_ONCE, "/d", &d), 0);	/* over budget */
+	TAP_CHECK(wait_for(&f.nreq, 3, 3000));
+	sleep_ms(50);
+	TAP_EQ_INT(ld(&f.nreq), 3);
+	shutdown(f.fd, SHUT_RDWR);
+	TAP_CHECK(wait_for(&b.calls, 1, 3000));
+	TAP_EQ_INT(b.err, -ENOTCONN);
+	TAP_CHECK(wait_for(&a.calls, 1, 3000));
+	TAP_EQ_INT(a.err, 0);
+	TAP_CHECK(strstr(a.echo, "/a") != NULL);
+	TAP_CHECK(wait_for(&cc.calls, 1, 3000));
+	TAP_EQ_INT(cc.err, -ECONNABORTED);
+	TAP_CHECK(wait_for(&d.calls, 1, 3000));
+	TAP_EQ_INT(d.err, 0);
+	TAP_CHECK(strstr(d.echo, "/d") != NULL);
+	TAP_EQ_INT(fxc_generation(c), 2);
+	/* the old generation's handles are gone for good */
+	TAP_EQ_INT(submit_stat_on(c, 1, 0, "/e", &e), -ENOTCONN);
+	TAP_EQ_INT(submit_stat_on(c, 2, 0, "/g", &g), 0);
+	TAP_CHECK(wait_for(&g.calls, 1, 3000));
+	TAP_EQ_INT(g.err, 0);
+	TAP_CHECK(fxc_alive(c));
+	fxc_get_stats(c, &s);
+	TAP_EQ_INT(s.link, FXC_LINK_UP);
+	TAP_EQ_INT(s.reconnects, 1);
+	TAP_EQ_INT(s.generation, 2);
+	TAP_CHECK(s.rtt_us > 0);
+	TAP_EQ_INT(ld(&rd.calls), 1);
+	TAP_EQ_INT(a.calls + b.calls + cc.calls + d.calls, 4);
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
+/* fxc_kill is a lost link too; while it is down the deadline does not run:
+ * a request with a 300 ms deadline waits through a 1.5 s outage (two
+ * refused redials: at once, +0.5 s, +1 s) and then succeeds. */
+static void
+test_rc_deadline_suspended(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .request_timeout_ms = 300, .redial = rd_fn,
+				  .redial_arg = &rd, .reconnect_timeout_ms = 10000 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a, h;
+	char err[512];
+	uint64_t t0;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fail_first = 2;
+	rd.fail_err = -ECONNREFUSED;
+	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&h, 0, sizeof(h));
+	t0 = now_ms();
+	fxc_kill(c);
+	TAP_CHECK(fxc_alive(c));
+	TAP_EQ_INT(submit_stat_on(c, 1, 0, "/h", &h), -ENOTCONN);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&a.calls, 1, 5000));
+	TAP_EQ_INT(a.err, 0);
+	TAP_CHECK(a.at - t0 >= 1200);
+	TAP_EQ_INT(ld(&rd.calls), 3);
+	TAP_EQ_INT(link_of(c), FXC_LINK_UP);
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
+/* reconnect_timeout: requests waiting when the outage reaches it fail with
+ * -EIO, new ones fail at once (FXC_LINK_DOWN), and when the link is back
+ * everything works again. */
+static void
+test_rc_timeout(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .redial = rd_fn, .redial_arg = &rd,
+				  .reconnect_timeout_ms = 400 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a, b, g;
+	struct fxc_stats s;
+	char err[512];
+	uint64_t t0;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fail_first = 3;	/* back after 0 + 0.5 + 1 + 2 s */
+	rd.fail_err = -ETIMEDOUT;
+	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&g, 0, sizeof(g));
+	t0 = now_ms();
+	fxc_kill(c);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&a.calls, 1, 3000));
+	TAP_EQ_INT(a.err, -EIO);
+	TAP_CHECK(a.at - t0 >= 350 && a.at - t0 < 1500);
+	TAP_EQ_INT(link_of(c), FXC_LINK_DOWN);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
+	TAP_CHECK(fxc_alive(c));
+	fxc_get_stats(c, &s);
+	TAP_CHECK(strstr(s.last_error, "test: refused") != NULL);
+	TAP_CHECK(wait_link(c, FXC_LINK_UP, 6000));
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/g", &g), 0);
+	TAP_CHECK(wait_for(&g.calls, 1, 3000));
+	TAP_EQ_INT(g.err, 0);
+	TAP_EQ_INT(ld(&rd.calls), 4);
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
+/* A changed host key stops at once; refused logins after
+ * reconnect_max_logins in a row. Then FXC_LINK_FAILED: not alive, -EIO. */
+static void
+test_rc_failed(int err_code)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .redial = rd_fn, .redial_arg = &rd,
+				  .reconnect_timeout_ms = 10000, .reconnect_max_logins = 2 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a, b;
+	char err[512];
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fail_first = -1;
+	rd.fail_err = err_code;
+	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	fxc_kill(c);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&a.calls, 1, 3000));
+	TAP_EQ_INT(a.err, -EIO);
+	TAP_EQ_INT(link_of(c), FXC_LINK_FAILED);
+	TAP_CHECK(!fxc_alive(c));
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
+	sleep_ms(700);
+	TAP_EQ_INT(ld(&rd.calls), err_code == -EACCES ? 2 : 1);
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
+/* fxc_free during an outage whose redial hangs returns within ~2 s; the
+ * request waiting fails with -EIO. */
+static void
+test_rc_free_blocked(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .redial = rd_fn, .redial_arg = &rd,
+				  .reconnect_timeout_ms = 10000 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a;
+	char err[512];
+	uint64_t t0;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fail_first = -1;
+	rd.fail_err = -ETIMEDOUT;
+	rd.block_ms = 3500;
+	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	fxc_kill(c);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&rd.calls, 1, 3000));
+	t0 = now_ms();
+	stop_fake(&f, c);
+	TAP_CHECK(now_ms() - t0 < 2600);
+	TAP_EQ_INT(a.calls, 1);
+	TAP_EQ_INT(a.err, -EIO);
+	/* the abandoned redial ends and frees the engine (ASan checks) */
+	TAP_CHECK(wait_for(&rd.returned, 1, 5000));
+	sleep_ms(100);
+}
+
+/* The real sftp-server, killed and redialled: same limits, generation 2. */
+static int
+rd_sftp(void *arg, struct fxc_transport **out, char *err, size_t errlen)
+{
+	char *argv[] = { SFTP_SERVER, NULL };
+
+	__atomic_add_fetch((int *)arg, 1, __ATOMIC_ACQ_REL);
+	return fxc_transport_cmd(argv, out, err, errlen);
+}
+
+static int
+stat_root(struct fxc *c)
+{
+	struct fxc_result res;
+	struct wire_buf b;
+	int rc;
+
+	wire_buf_init(&b, 0);
+	rc = fxp_enc_path(&b, FXP_STAT, "/");
+	if (rc == 0)
+		rc = fxc_call(c, -1, &b, &res);
+	wire_buf_free(&b);
+	if (rc == 0 && res.reply.type != FXP_ATTRS)
+		rc = -EPROTO;
+	fxc_result_free(&res);
+	return rc;
+}
+
+static void
+test_rc_sftp_server(void)
+{
+	static int calls;
+	char *argv[] = { SFTP_SERVER, NULL };
+	struct fxc_config cfg = { .redial = rd_sftp, .redial_arg = &calls,
+				  .reconnect_timeout_ms = 5000 };
+	struct fxc_transport *t = NULL;
+	struct fxc *c = NULL;
+	char err[512] = "";
+	uint32_t mr;
+
+	if (access(SFTP_SERVER, X_OK) != 0) {
+		printf("# skip: no %s\n", SFTP_SERVER);
+		return;
+	}
+	TAP_EQ_INT(fxc_transport_cmd(argv, &t, err, sizeof(err)), 0);
+	if (fxc_start(t, &cfg, &c, err, sizeof(err)) != 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	mr = fxc_max_read(c);
+	TAP_EQ_INT(stat_root(c), 0);
+	fxc_kill(c);
+	TAP_EQ_INT(stat_root(c), 0);
+	TAP_EQ_INT(fxc_generation(c), 2);
+	TAP_EQ_INT(calls, 1);
+	TAP_EQ_INT(fxc_max_read(c), mr);
+	fxc_free(c);
+}
+
 int
 main(void)
 {
 	log_init("test_fxc", LOG_LVL_WARN);
-	alarm(50);	/* a hang is a failure, never a stuck test run */
+	alarm(100);	/* a hang is a failure, never a stuck test run */
 	test_handshake_and_order();
 	test_deadline_and_late_reply();
 	test_budget();
@@ -977,5 +1347,12 @@ main(void)
 	test_chatty_shell();
 	test_sftp_server();
 	test_bad_command();
+	test_rc_classify();
+	test_rc_deadline_suspended();
+	test_rc_timeout();
+	test_rc_failed(-EKEYREJECTED);
+	test_rc_failed(-EACCES);
+	test_rc_free_blocked();
+	test_rc_sftp_server();
 	return tap_done();
 }
