@@ -349,6 +349,17 @@ cache_gen(struct cache *c)
 }
 
 bool
+cache_changed_since(struct cache *c, const char *path, uint64_t gen)
+{
+	bool changed;
+
+	pthread_mutex_lock(&c->mu);
+	changed = stale(c, path, gen);
+	pthread_mutex_unlock(&c->mu);
+	return changed;
+}
+
+bool
 cache_get_attr(struct cache *c, const char *path, struct stat *st)
 {
 	struct centry *e;

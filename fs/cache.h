@@ -74,6 +74,11 @@ void cache_free(struct cache *c);	/* NULL-safe */
 /* The current invalidation generation (see the race note above). */
 uint64_t cache_gen(struct cache *c);
 
+/* True when one of our changes since 'gen' concerns 'path' (the test the
+ * put functions apply, see the race note): for data fetched on the side,
+ * such as file contents read ahead (content.h). */
+bool cache_changed_since(struct cache *c, const char *path, uint64_t gen);
+
 /* ---- attributes ---- */
 
 /* True and *st filled when a fresh entry exists. */

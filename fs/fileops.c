@@ -59,6 +59,20 @@ cache_policy(struct fs_ctx *c, const char *path, const struct stat *st,
 	cache_stamp_set(c->cache, path, st);
 }
 
+/* Registers f under path as the open's handle (released on failure). */
+static int
+attach_file(struct fs_ctx *c, struct io_file *f, const char *path, struct fuse_file_info *fi)
+{
+	int r;
+
+	if ((r = ofile_add(&c->files, f, path)) < 0) {
+		io_release(f);
+		return r;
+	}
+	fi->fh = (uintptr_t)f;
+	return 0;
+}
+
 /* Wraps an opened handle into an io_file registered under path. */
 static int
 attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
@@ -71,12 +85,45 @@ attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
 		rfs_close_async(fx, h);
 		return r;
 	}
-	if ((r = ofile_add(&c->files, f, path)) < 0) {
-		io_release(f);
+	return attach_file(c, f, path, fi);
+}
+
+/* io_open_fn of a preloaded file: the file where it now is, for reading. */
+static int
+open_later(void *arg, struct io_file *f, struct rfs_handle *h)
+{
+	struct fs_ctx *c = arg;
+	char *p = ofile_path(&c->files, f), *rp;
+	int r;
+
+	if (p == NULL)
+		return -ESTALE;		/* unlinked: its contents were all it had */
+	r = fsctx_remote(c, p, &rp);
+	free(p);
+	if (r < 0)
 		return r;
-	}
-	fi->fh = (uintptr_t)f;
-	return 0;
+	r = rfs_open(io_file_fxc(f), -1, rp, FXF_READ, NULL, h);
+	free(rp);
+	return r;
+}
+
+/* A plain read-only open answered from contents read ahead (content.h):
+ * true when it was. */
+static bool
+open_preloaded(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
+{
+	struct io_file *f;
+	struct stat st;
+	uint8_t *data;
+	size_t len;
+
+	if (!content_take(&c->content, path, &data, &len))
+		return false;
+	if (io_file_new_preloaded(fsctx_pick(c), data, len, open_later, c, &f) < 0 ||
+	    attach_file(c, f, path, fi) < 0)
+		return false;
+	cache_policy(c, path, cache_get_attr(c->cache, path, &st) ? &st : NULL, fi);
+	return true;
 }
 
 /* The size hint to seed io with (O_APPEND learns the exact size before
@@ -115,6 +162,12 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	char *rp;
 	int r;
 
+	bool plain_read = (fi->flags & (O_ACCMODE | O_TRUNC | O_APPEND)) == O_RDONLY;
+
+	if (plain_read && open_preloaded(c, path, fi)) {
+		content_note_open(&c->content, path);
+		return 0;
+	}
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	/* O_TRUNC comes after the writes other descriptors were told
@@ -133,7 +186,9 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 		have_st = false;
 	}
 	cache_policy(c, path, have_st ? &st : NULL, fi);
-	return attach(c, fx, &h, path, size, fi);
+	if ((r = attach(c, fx, &h, path, size, fi)) == 0 && plain_read)
+		content_note_open(&c->content, path);
+	return r;
 }
 
 /* OPEN with O_CREAT and the LSTAT libfuse will want next, in one round

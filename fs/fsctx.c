@@ -72,6 +72,7 @@ fsctx_destroy(struct fs_ctx *c)
 	int i;
 
 	prefetch_stop(&c->prefetch);
+	content_stop(&c->content);
 	/* Files still open when the mount went away (a lazy unmount, a
 	 * signal) never get their release: close them; fxc_free() below
 	 * completes whatever is still in flight. */

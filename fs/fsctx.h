@@ -19,6 +19,7 @@
 
 #include "attr.h"
 #include "cache.h"
+#include "content.h"
 #include "fxc.h"
 #include "idmap.h"
 #include "ofile.h"
@@ -44,6 +45,7 @@ struct fs_ctx {
 	pthread_mutex_t dirs_mu;
 	struct fs_dir *dirs;
 	struct prefetch prefetch;
+	struct content content;
 	bool follow_symlinks, transform_symlinks, contain_symlinks, disable_hardlink;
 	bool default_permissions, kernel_cache, direct_io;
 };

@@ -48,6 +48,15 @@ struct io_file {
 	struct writeback wb;
 	struct readahead ra;
 	struct io_chunk *chunks;
+	/* Preloaded (io.h): the contents while they are current, and the
+	 * handle opened on demand (open_mu serialises that open). */
+	bool preloaded, has_handle;
+	uint8_t *pre;
+	size_t pre_len;
+	bool pre_valid;
+	io_open_fn *open_fn;
+	void *open_arg;
+	pthread_mutex_t open_mu;
 };
 
 struct io_wreq {
@@ -69,7 +78,9 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 	f->fxc = c;
 	f->h = *h;
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_mutex_init(&f->open_mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
+	f->has_handle = true;
 	f->refs = 1;
 	f->readable = acc == O_RDONLY || acc == O_RDWR;
 	f->writable = acc == O_WRONLY || acc == O_RDWR;
@@ -86,6 +97,87 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 	return 0;
 }
 
+int
+io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, io_open_fn *open_fn,
+		      void *arg, struct io_file **out)
+{
+	struct rfs_handle none = { .chan = -1 };
+	int r = io_file_new(c, &none, O_RDONLY, len, out);
+
+	if (r < 0) {
+		free(data);
+		return r;
+	}
+	(*out)->preloaded = true;
+	(*out)->has_handle = false;
+	(*out)->pre = data;
+	(*out)->pre_len = len;
+	(*out)->pre_valid = true;
+	(*out)->open_fn = open_fn;
+	(*out)->open_arg = arg;
+	return 0;
+}
+
+/* The remote handle, opened now for a preloaded file that had none. */
+static int
+need_handle(struct io_file *f)
+{
+	struct rfs_handle h;
+	int r = 0;
+
+	if (!f->preloaded)
+		return 0;
+	pthread_mutex_lock(&f->open_mu);
+	pthread_mutex_lock(&f->mu);
+	if (f->has_handle) {
+		pthread_mutex_unlock(&f->mu);
+		goto out;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if ((r = f->open_fn(f->open_arg, f, &h)) == 0) {
+		pthread_mutex_lock(&f->mu);
+		f->h = h;
+		f->has_handle = true;
+		pthread_mutex_unlock(&f->mu);
+	}
+out:
+	pthread_mutex_unlock(&f->open_mu);
+	return r;
+}
+
+/* Serves a read from preloaded contents still current; false otherwise. */
+static bool
+read_preloaded(struct io_file *f, char *buf, size_t size, uint64_t off, ssize_t *got)
+{
+	bool ok;
+
+	if (!f->preloaded)
+		return false;
+	pthread_mutex_lock(&f->mu);
+	ok = f->pre_valid;
+	if (ok) {
+		size_t n = off >= f->pre_len ? 0 : f->pre_len - (size_t)off;
+
+		if (n > size)
+			n = size;
+		if (n > 0)
+			memcpy(buf, f->pre + off, n);
+		*got = (ssize_t)n;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return ok;
+}
+
+/* The contents changed through another descriptor (caller holds f->mu). */
+static void
+drop_preloaded(struct io_file *f)
+{
+	f->pre_valid = false;
+	free(f->pre);
+	f->pre = NULL;
+	f->pre_len = 0;
+}
+
 void
 io_file_get(struct io_file *f)
 {
@@ -100,6 +192,8 @@ file_destroy(struct io_file *f)
 	writeback_destroy(&f->wb);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
+	pthread_mutex_destroy(&f->open_mu);
+	free(f->pre);
 	free(f);
 }
 
@@ -371,7 +465,9 @@ io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 
 	if (size == 0)
 		return 0;
-	if ((r = settle(f)) < 0)
+	if (read_preloaded(f, buf, size, off, &r))
+		return r;
+	if ((r = need_handle(f)) < 0 || (r = settle(f)) < 0)
 		return r;
 	pthread_mutex_lock(&f->mu);
 	readahead_on_read(&f->ra, off, size, f->wrote ? READAHEAD_UNKNOWN_SIZE : f->size_hint, &p);
@@ -521,7 +617,7 @@ io_fsync(struct io_file *f)
 {
 	int r = writeback_drain(&f->wb);
 
-	if (r < 0)
+	if (r < 0 || (r = need_handle(f)) < 0)
 		return r;
 	if (!fxc_has(f->fxc, FXC_EXT_FSYNC))
 		return 0;	/* acknowledged writes are all we can promise */
@@ -532,8 +628,10 @@ io_fsync(struct io_file *f)
 int
 io_fstat(struct io_file *f, struct fxp_attr *a)
 {
-	int r = settle(f);
+	int r = need_handle(f);
 
+	if (r == 0)
+		r = settle(f);
 	return r < 0 ? r : rfs_fstat(f->fxc, &f->h, a);
 }
 
@@ -544,7 +642,7 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	int r;
 
 	memset(got, 0, sizeof(*got));
-	if ((r = settle(f)) < 0)
+	if ((r = need_handle(f)) < 0 || (r = settle(f)) < 0)
 		return r;
 	pthread_mutex_lock(&f->mu);
 	if (size) {
@@ -593,6 +691,7 @@ io_drop_readahead(struct io_file *f)
 	drop_chunks_below(f, UINT64_MAX);
 	readahead_reset(&f->ra);
 	f->append_stale = f->append;
+	drop_preloaded(f);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -638,6 +737,7 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 	f->dirty = true;
 	f->seq_bytes = off == f->seq_end ? f->seq_bytes + len : 0;
 	f->seq_end = off + len;
+	drop_preloaded(f);
 	drop_chunks_below(f, UINT64_MAX);
 	readahead_reset(&f->ra);
 	if (f->size_hint == READAHEAD_UNKNOWN_SIZE || off + len > f->size_hint)
@@ -649,6 +749,7 @@ int
 io_release(struct io_file *f)
 {
 	int r = writeback_drain(&f->wb), i;
+	bool opened;
 
 	pthread_mutex_lock(&f->mu);
 	drop_chunks_below(f, UINT64_MAX);
@@ -658,10 +759,12 @@ io_release(struct io_file *f)
 	 * still in flight; nothing new can find the file now. */
 	while (f->refs > 1)
 		pthread_cond_wait(&f->cv, &f->mu);
+	opened = f->has_handle;
 	pthread_mutex_unlock(&f->mu);
 	for (i = 0; i < f->nstripes; i++)
 		rfs_close_async(f->fxc, &f->stripe[i]);
-	rfs_close_async(f->fxc, &f->h);
+	if (opened)
+		rfs_close_async(f->fxc, &f->h);
 	io_file_put(f);
 	return r;
 }

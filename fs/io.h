@@ -31,6 +31,14 @@
  * handles were told succeeded have landed (fileops.c waits for them).
  * Appends from other clients in between are not seen.
  *
+ * Preloaded files (io_file_new_preloaded): a read-only open whose whole
+ * contents were read ahead (content.h) is served from them with no request
+ * and no remote handle. The handle is opened (through the caller's
+ * io_open_fn, which knows the path) only when something needs it: an
+ * fstat, fsetstat, fsync or copy, or a read after another descriptor of
+ * the mount changed the file (io_drop_readahead/io_note_write drop the
+ * contents).
+ *
  * Lifetime: io_file_new() gives one reference (the FUSE handle); in-flight
  * requests and path operations that found the file in the registry hold
  * more. io_release() (called once the file left the registry) drains
@@ -69,11 +77,23 @@ struct io_file;
 int io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 		struct io_file **out);
 
+/* Opens the remote file of f for reading, for a preloaded file that now
+ * needs a handle. 0 or a negative errno. Called from any FUSE thread. */
+typedef int io_open_fn(void *arg, struct io_file *f, struct rfs_handle *h);
+
+/* A preloaded read-only file (see above): 'data' (len bytes, malloc'd,
+ * may be NULL when len is 0) becomes the file's; open_fn(arg, ...) gives
+ * the handle when one is needed. 0 or -ENOMEM (data is freed either way
+ * on failure). */
+int io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, io_open_fn *open_fn,
+			  void *arg, struct io_file **out);
+
 void io_file_get(struct io_file *f);
 void io_file_put(struct io_file *f);
 
 /* The engine and the handle the file was opened on (for requests of the
- * caller's own on the same server process: copy-data, a second open). */
+ * caller's own on the same server process: copy-data, a second open).
+ * A preloaded file's handle is valid only after io_fstat succeeded. */
 struct fxc *io_file_fxc(const struct io_file *f);
 const struct rfs_handle *io_file_handle(const struct io_file *f);
 

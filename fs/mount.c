@@ -64,6 +64,8 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 	chk_session_close(&s);	/* what the mount does not keep (server_cmd) */
 	if ((r = prefetch_start(&c->prefetch, c, dirops_prefetch_load)) < 0)
 		log_warn("directory read-ahead is off: %s", strerror(-r));
+	if ((r = content_start(&c->content, c)) < 0)
+		log_warn("content read-ahead is off: %s", strerror(-r));
 	if (o->idmap == OPTS_IDMAP_USER && fsctx_setup_idmap(c, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return MOUNT_EXIT_FAILED;

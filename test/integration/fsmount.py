@@ -108,6 +108,23 @@ class FsMount:
         return p
 
 
+class ProxiedSshd:
+    """The fixture's sshd as seen through a proxy port (a DelayProxy's):
+    assign to FsMount.sshd so that the mount goes through the proxy."""
+
+    def __init__(self, sshd, port):
+        self._s = sshd
+        self.port = port
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+    def ssh_opts(self):
+        o = self._s.ssh_opts()
+        o[1] = str(self.port)
+        return o
+
+
 def module_mount(sshd, prefix, **kw):
     """A generator for module-scoped fixtures: a started FsMount (kw as
     FsMount's) on a mount point of its own, stopped and removed after."""

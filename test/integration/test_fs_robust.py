@@ -18,7 +18,7 @@ import pytest
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount
+from fsmount import FsMount, ProxiedSshd
 
 pytestmark = fuse_test_marker()
 
@@ -233,7 +233,7 @@ def test_stalled_link_gives_eio(sshd, tmp_mnt, delay_proxy):
     proxy = delay_proxy(sshd.port, 0)
     sshd.add_known_port(proxy.port)
     m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no'])
-    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
         with open(m.m('f'), 'wb') as f:
             f.write(b'y' * 100000)
@@ -312,7 +312,7 @@ def test_cut_link_during_sequential_read_is_eio(sshd, tmp_mnt, delay_proxy, cach
     util.run(['chown', 'smtest', os.path.join(src, 'big')], check=True)
     opts = KEEPALIVE + (['-o', 'cache=no'] if cache == 'nocache' else [])
     m = FsMount(sshd, tmp_mnt, src=src, opts=opts)
-    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
         fd = os.open(m.m('big'), os.O_RDONLY)
         total, err = 0, None
@@ -340,7 +340,7 @@ def test_delay_proxy_works_at_latency(sshd, tmp_mnt, delay_proxy):
     proxy = delay_proxy(sshd.port, 10)
     sshd.add_known_port(proxy.port)
     m = FsMount(sshd, tmp_mnt)
-    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
     data = os.urandom(16 << 20)
     with m:
         t0 = time.monotonic()
@@ -374,7 +374,7 @@ def test_tree_walk_at_latency(sshd, tmp_mnt, delay_proxy, mode):
     want = sorted(os.path.relpath(os.path.join(r, n), src)
                   for r, ds, fs in os.walk(os.path.join(src, 'tree')) for n in ds + fs)
     m = FsMount(sshd, tmp_mnt, src=src, opts=['-o', 'exclusive'] if mode == 'exclusive' else [])
-    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
         t0 = time.monotonic()
         res = util.run(['find', m.m('tree'), '-mindepth', '1'], timeout=60, check=True)
@@ -388,21 +388,6 @@ def test_tree_walk_at_latency(sshd, tmp_mnt, delay_proxy, mode):
         res = util.run(['ls', '-lR', m.m('tree')], timeout=60, check=True)
         assert res.stdout.count('-rw-') == 181
 
-
-class _ProxiedSshd:
-    """The fixture's sshd as seen through a proxy port."""
-
-    def __init__(self, sshd, port):
-        self._s = sshd
-        self.port = port
-
-    def __getattr__(self, name):
-        return getattr(self._s, name)
-
-    def ssh_opts(self):
-        o = self._s.ssh_opts()
-        o[1] = str(self.port)
-        return o
 
 
 def test_operations_after_death_fail_fast(sshd, tmp_mnt):
