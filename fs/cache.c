@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,8 @@ struct cache {
 	struct inval ring[CACHE_INVAL_RING];
 	unsigned ring_head, ring_n;
 	uint64_t floor;		/* every change after this gen is in the ring */
+	/* For status output: atomics, so reading them never waits for mu. */
+	atomic_uint_fast64_t attr_hits, attr_misses, dir_hits, dir_misses;
 };
 
 static double
@@ -374,6 +377,7 @@ cache_get_attr(struct cache *c, const char *path, struct stat *st)
 		hit = true;
 	}
 	pthread_mutex_unlock(&c->mu);
+	atomic_fetch_add_explicit(hit ? &c->attr_hits : &c->attr_misses, 1, memory_order_relaxed);
 	return hit;
 }
 
@@ -468,6 +472,7 @@ cache_get_dir(struct cache *c, const char *dir, cache_dir_fn *fn, void *arg)
 				break;
 	}
 	pthread_mutex_unlock(&c->mu);
+	atomic_fetch_add_explicit(hit ? &c->dir_hits : &c->dir_misses, 1, memory_order_relaxed);
 	return hit;
 }
 
@@ -867,4 +872,13 @@ cache_size(struct cache *c)
 	n = c->n;
 	pthread_mutex_unlock(&c->mu);
 	return n;
+}
+
+void
+cache_get_stats(struct cache *c, struct cache_stats *st)
+{
+	st->attr_hits = atomic_load_explicit(&c->attr_hits, memory_order_relaxed);
+	st->attr_misses = atomic_load_explicit(&c->attr_misses, memory_order_relaxed);
+	st->dir_hits = atomic_load_explicit(&c->dir_hits, memory_order_relaxed);
+	st->dir_misses = atomic_load_explicit(&c->dir_misses, memory_order_relaxed);
 }

@@ -154,6 +154,15 @@ bool cache_stamp_match(struct cache *c, const char *path, const struct stat *st)
 /* Forgets the stamp (the contents changed through us or are unknown). */
 void cache_stamp_clear(struct cache *c, const char *path);
 
+/* Lookups answered from the cache and not, since cache_new (status
+ * output). Lookups made while the cache is disabled are not counted. Any
+ * thread, without waiting for the cache's lock. */
+struct cache_stats {
+	uint64_t attr_hits, attr_misses;	/* cache_get_attr */
+	uint64_t dir_hits, dir_misses;		/* cache_get_dir */
+};
+void cache_get_stats(struct cache *c, struct cache_stats *st);
+
 /* Number of entries (tests, -d statistics). */
 size_t cache_size(struct cache *c);
 

@@ -662,6 +662,12 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	return r;
 }
 
+uint64_t
+io_file_queued(struct io_file *f)
+{
+	return writeback_pending_bytes(&f->wb);
+}
+
 bool
 io_file_wrote(struct io_file *f)
 {

@@ -132,6 +132,10 @@ int io_fstat(struct io_file *f, struct fxp_attr *a);
  * read-ahead and the O_APPEND offset. Returns the FSETSTAT's result. */
 int io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *got);
 
+/* Bytes of writes the program was told succeeded that the server has not
+ * acknowledged yet (status output). Does not wait for the link. */
+uint64_t io_file_queued(struct io_file *f);
+
 /* Whether a write (or truncate, or copy) went through the handle. */
 bool io_file_wrote(struct io_file *f);
 

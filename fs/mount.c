@@ -20,8 +20,10 @@
 #include "log.h"
 #include "ops.h"
 #include "probe.h"
+#include "status.h"
 
 struct live {
+	struct fs_ctx *c;
 	struct fuse *f;
 	struct fuse_session *se;
 	const struct opts *o;
@@ -29,6 +31,7 @@ struct live {
 	struct ctl ctl;
 	pthread_t probe;
 	atomic_bool ready;
+	struct status status;	/* started by the probe once the mount answers */
 };
 
 /* ---- before the mount ---- */
@@ -105,6 +108,12 @@ probe_main(void *arg)
 	if (r == 0) {
 		atomic_store(&l->ready, true);
 		log_debug("mounted on %s", l->o->mountpoint);
+		/* -ENOENT: a /dev/fd/N mount point (mount.fuse3) is not in
+		 * the mount table under that name; nothing to warn about. */
+		if ((r = status_start(&l->status, l->c, l->o)) < 0)
+			log_msg(r == -ENOENT ? LOG_LVL_DEBUG : LOG_LVL_WARN,
+				"no status socket (sshmountfs-tool status will not find "
+				"this mount): %s", strerror(-r));
 		if (!l->d->foreground)
 			log_to_syslog();
 		daemon_ready(l->d);
@@ -182,13 +191,14 @@ serve(struct live *l, const struct fsopts *fo)
 	else
 		fuse_unmount(l->f);
 	pthread_join(l->probe, NULL);
+	status_stop(&l->status);
 	return atomic_load(&l->ready) ? 0 : MOUNT_EXIT_FAILED;
 }
 
 int
 mount_serve(struct fs_ctx *c, const struct opts *o, struct daemon *d)
 {
-	struct live l = { .o = o, .d = d };
+	struct live l = { .c = c, .o = o, .d = d };
 	struct fsopts fo;
 	char err[512] = "";
 	int r;

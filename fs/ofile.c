@@ -272,3 +272,18 @@ ofile_pop(struct ofile_table *t)
 	pthread_mutex_unlock(&t->mu);
 	return f;
 }
+
+void
+ofile_count(struct ofile_table *t, unsigned *files, uint64_t *queued)
+{
+	struct ofile_node *n;
+
+	*files = 0;
+	*queued = 0;
+	pthread_mutex_lock(&t->mu);
+	EACH(t, n) {
+		(*files)++;
+		*queued += io_file_queued(n->f);
+	}
+	pthread_mutex_unlock(&t->mu);
+}

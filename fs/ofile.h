@@ -83,6 +83,10 @@ void ofile_changed(struct ofile_table *t, const char *path, struct io_file *exce
 /* A copy of f's current path, or NULL when unlinked or on ENOMEM. */
 char *ofile_path(struct ofile_table *t, struct io_file *f);
 
+/* How many files are open and how many bytes of writes they have queued
+ * (status output); takes each file's write-behind lock briefly. */
+void ofile_count(struct ofile_table *t, unsigned *files, uint64_t *queued);
+
 /* Unregisters and returns one file (NULL when none): for shutting down
  * with files still open. The registry's caller keeps the FUSE reference. */
 struct io_file *ofile_pop(struct ofile_table *t);

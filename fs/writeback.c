@@ -89,3 +89,14 @@ writeback_pending(struct writeback *w)
 	pthread_mutex_unlock(&w->mu);
 	return n;
 }
+
+uint64_t
+writeback_pending_bytes(struct writeback *w)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->bytes;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}

@@ -53,5 +53,7 @@ int writeback_drain(struct writeback *w);
 
 /* Requests in flight right now (no waiting). */
 unsigned writeback_pending(struct writeback *w);
+/* Bytes in flight right now (no waiting): status output. */
+uint64_t writeback_pending_bytes(struct writeback *w);
 
 #endif

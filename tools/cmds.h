@@ -16,6 +16,7 @@ int cmd_askpass_fd(int argc, char **argv);
 int cmd_benchmark_ciphers(int argc, char **argv);
 int cmd_random_id(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* The environment variable that turns sshmountfs-tool into an askpass
  * program for ssh-add: it names the descriptor to read the passphrase

@@ -27,6 +27,7 @@ static const struct tool_cmd commands[] = {
 	{ "benchmark-ciphers", cmd_benchmark_ciphers, "measure the throughput of each cipher" },
 	{ "random-id", cmd_random_id, "print a random identifier" },
 	{ "check", cmd_check, "run the pre-mount checks" },
+	{ "status", cmd_status, "the state of a live mount (connected, traffic, cache)" },
 	{ "askpass-fd", cmd_askpass_fd, "(internal) askpass reading an inherited descriptor" },
 };
 
