@@ -137,7 +137,8 @@ class DelayProxy:
 
     port: where clients connect (127.0.0.1). stall() holds all traffic
     (no FIN, no RST: a dead link); resume() delivers what was held;
-    cut() resets every connection; set_delay(ms) changes the one-way delay.
+    cut() resets every connection; down() cuts and refuses new connections
+    until up(); set_delay(ms) changes the one-way delay.
     """
 
     def __init__(self, target_port, delay_ms, target_host='127.0.0.1'):
@@ -180,6 +181,13 @@ class DelayProxy:
 
     def cut(self):
         self.command('cut')
+
+    def down(self):
+        """cut, and refuse new connections (ECONNREFUSED) until up()."""
+        self.command('down')
+
+    def up(self):
+        self.command('up')
 
     def set_delay(self, ms):
         self.command('delay %s' % ms)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from util import SSH, run
+from util import SSH, read_banner, run
 
 
 class Echo:
@@ -163,6 +163,30 @@ def test_cut_resets_both_ends(delay_proxy):
     assert proxy.stats()['connections'] == 0
     c.close()
     echo.close()
+
+
+def test_down_refuses_until_up(sshd, delay_proxy):
+    """down: the open connection is reset and new ones are refused (the
+    host is gone); up: the same port accepts again and reaches the server."""
+    proxy = delay_proxy(sshd.port, 0)
+    c = connect(proxy)
+    c.settimeout(10)
+    assert c.recv(100).startswith(b'SSH-2.0-')
+    proxy.down()
+    with pytest.raises(ConnectionResetError):
+        c.recv(10)
+    c.close()
+    with pytest.raises(ConnectionRefusedError):
+        connect(proxy).close()
+    proxy.down()  # idempotent
+    proxy.up()
+    proxy.up()  # idempotent
+    assert read_banner('127.0.0.1', proxy.port, timeout=10).startswith('SSH-2.0-')
+    proxy.down()
+    with pytest.raises(ConnectionRefusedError):
+        connect(proxy).close()
+    proxy.up()
+    assert read_banner('127.0.0.1', proxy.port, timeout=10).startswith('SSH-2.0-')
 
 
 def test_eof_is_delayed_and_passed_on(delay_proxy):

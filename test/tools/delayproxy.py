@@ -21,6 +21,9 @@ with a line starting `ok`, or `error ...`):
                 no FIN and no RST: to both ends the link looks dead
   resume        deliver what was held and carry on (as TCP would after an outage)
   cut           reset every connection (RST to both ends) and forget it
+  down          cut, and stop listening: new connections are refused (RST to
+                the SYN, ECONNREFUSED), as when the server's host is down
+  up            listen again on the same address and port
   delay MS      change the one-way delay for data read from now on
   stats         `ok connections=N bytes_up=N bytes_down=N`
   quit
@@ -49,6 +52,9 @@ class Proxy:
         self.stalled = False
         self.conns = set()
         self.bytes = {'up': 0, 'down': 0}
+        self.server = None
+        self.addr = None
+        self.up_task = None
 
     def set_stall(self, on):
         self.stalled = on
@@ -60,6 +66,47 @@ class Proxy:
     def cut(self):
         for c in list(self.conns):
             c.reset()
+
+    def listen(self, host, port):
+        """Start accepting on host:port (the future resolves to the server)."""
+        return self.loop.create_server(_client_factory(self), host, port, backlog=128,
+                                       reuse_address=True)
+
+    def go_down(self):
+        if self.up_task is not None:
+            self.up_task.cancel()
+            self.up_task = None
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        self.cut()
+
+    def go_up(self):
+        """Listen again on the same port; an error text when it is taken.
+        The socket listens at once; asyncio starts serving it a moment
+        later (connections wait in the backlog meanwhile)."""
+        if self.server is not None or self.up_task is not None:
+            return None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(self.addr)
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError as e:
+            sock.close()
+            return 'cannot listen on %s:%d again: %s' % (self.addr[0], self.addr[1], e)
+
+        async def serve():
+            try:
+                self.server = await self.loop.create_server(_client_factory(self), sock=sock)
+            except BaseException:
+                sock.close()
+                raise
+            finally:
+                self.up_task = None
+        self.up_task = self.loop.create_task(serve())
+        return None
 
 
 class Half:
@@ -236,6 +283,12 @@ def _command(proxy, line, stop):
         proxy.set_stall(False)
     elif cmd == 'cut':
         proxy.cut()
+    elif cmd == 'down':
+        proxy.go_down()
+    elif cmd == 'up':
+        err = proxy.go_up()
+        if err:
+            return 'error ' + err
     elif cmd == 'delay' and len(words) == 2:
         proxy.delay = float(words[1]) / 1000.0
     elif cmd == 'stats':
@@ -271,7 +324,9 @@ async def main(args):
     loop = asyncio.get_running_loop()
     proxy = Proxy(loop, _hostport(args.target), args.delay_ms / 1000.0)
     host, port = _hostport(args.listen)
-    server = await loop.create_server(_client_factory(proxy), host, port, backlog=128)
+    server = await proxy.listen(host, port)
+    proxy.server = server
+    proxy.addr = server.sockets[0].getsockname()[:2]
     done = loop.create_future()
 
     def stop():
@@ -287,8 +342,7 @@ async def main(args):
     sys.stdout.write('listening %s:%d\n' % (addr[0], addr[1]))
     sys.stdout.flush()
     await done
-    server.close()
-    proxy.cut()
+    proxy.go_down()
 
 
 def parse(argv):
