@@ -1,6 +1,8 @@
 /* writeback: see writeback.h. */
 #include "writeback.h"
 
+#include <errno.h>
+
 #define WRITEBACK_DEFAULT_LIMIT (8u << 20)
 
 void
@@ -14,6 +16,7 @@ writeback_init(struct writeback *w, uint64_t limit)
 	w->err = 0;
 	w->total = 0;
 	w->draining = 0;
+	w->lost = 0;
 }
 
 void
@@ -29,9 +32,10 @@ writeback_reserve(struct writeback *w, uint64_t len)
 	int r;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->err == 0 && (w->draining || (w->count > 0 && w->bytes + len > w->limit)))
+	while (w->err == 0 && w->lost == 0 &&
+	       (w->draining || (w->count > 0 && w->bytes + len > w->limit)))
 		pthread_cond_wait(&w->cv, &w->mu);
-	r = w->err;
+	r = w->err ? w->err : w->lost ? -ENOTCONN : 0;
 	if (r == 0) {
 		w->bytes += len;
 		w->count++;
@@ -70,13 +74,40 @@ writeback_drain(struct writeback *w)
 
 	pthread_mutex_lock(&w->mu);
 	w->draining++;
-	while (w->count > 0)
+	while (w->count > 0 && w->lost == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
 	if (--w->draining == 0)
 		pthread_cond_broadcast(&w->cv);	/* writers held back */
-	r = w->err;
+	r = w->lost ? -ENOTCONN : w->err;
 	pthread_mutex_unlock(&w->mu);
 	return r;
+}
+
+void
+writeback_lost(struct writeback *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->lost++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writeback_found(struct writeback *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->lost--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writeback_wait_lost(struct writeback *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->count > w->lost)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 }
 
 unsigned

@@ -98,6 +98,14 @@ complete_later(void *arg)
 	return NULL;
 }
 
+static void *
+complete_one(void *arg)
+{
+	sleep_ms(30);
+	writeback_done(arg, 30, 0);
+	return NULL;
+}
+
 static void
 test_drain_waits(void)
 {
@@ -117,11 +125,69 @@ test_drain_waits(void)
 	writeback_destroy(&w);
 }
 
+static void *
+drain_thread(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->r = writeback_drain(b->w);
+	atomic_store(&b->state, 1);
+	return NULL;
+}
+
+/* A request whose link died stays counted, wakes drain and reserve with
+ * -ENOTCONN (even over a sticky error: lost data comes first for drain),
+ * and once found again is finished like any other. */
+static void
+test_lost(void)
+{
+	struct writeback w;
+	struct blocked b = { .w = &w };
+	pthread_t t;
+
+	writeback_init(&w, 100);
+	TAP_EQ_INT(writeback_reserve(&w, 60), 0);
+	TAP_EQ_INT(writeback_reserve(&w, 30), 0);
+	pthread_create(&t, NULL, drain_thread, &b);
+	sleep_ms(30);
+	TAP_EQ_INT(atomic_load(&b.state), 0);		/* two in flight: waits */
+	writeback_lost(&w);				/* the 60 lost its link */
+	pthread_join(t, NULL);
+	TAP_EQ_INT(b.r, -ENOTCONN);
+	TAP_EQ_INT(writeback_reserve(&w, 1), -ENOTCONN);
+	TAP_EQ_INT(writeback_pending(&w), 2);		/* still counted */
+
+	/* wait_lost returns once the other one is answered */
+	pthread_create(&t, NULL, complete_one, &w);
+	writeback_wait_lost(&w);
+	TAP_EQ_INT(writeback_pending(&w), 1);
+	pthread_join(t, NULL);
+
+	writeback_found(&w);				/* sent again */
+	TAP_EQ_INT(writeback_reserve(&w, 40), 0);	/* 60 + 40 fits */
+	writeback_done(&w, 40, 0);
+	writeback_done(&w, 60, 0);
+	TAP_EQ_INT(writeback_drain(&w), 0);
+
+	/* lost after a sticky error: drain still says lost first */
+	TAP_EQ_INT(writeback_reserve(&w, 10), 0);
+	writeback_fail(&w, -ENOSPC);
+	writeback_lost(&w);
+	TAP_EQ_INT(writeback_drain(&w), -ENOTCONN);
+	TAP_EQ_INT(writeback_reserve(&w, 10), -ENOSPC);
+	writeback_found(&w);				/* given up */
+	writeback_done(&w, 10, -EIO);
+	TAP_EQ_INT(writeback_drain(&w), -ENOSPC);
+	TAP_EQ_INT(writeback_pending(&w), 0);
+	writeback_destroy(&w);
+}
+
 int
 main(void)
 {
 	test_bound();
 	test_sticky_error();
 	test_drain_waits();
+	test_lost();
 	return tap_done();
 }
