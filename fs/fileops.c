@@ -73,38 +73,75 @@ attach_file(struct fs_ctx *c, struct io_file *f, const char *path, struct fuse_f
 	return 0;
 }
 
+/* io_hooks.reopen: the file's current path in the registry (renames we
+ * did are followed there), opened as at first but never created nor
+ * truncated (a preloaded file: for reading). A rename while the OPEN travelled could have given us
+ * another file: -EAGAIN, tried again at the next use. */
+static int
+reopen_file(void *arg, struct io_file *f, struct rfs_handle *h)
+{
+	struct fs_ctx *c = arg;
+	char *p = ofile_path(&c->files, f), *rp = NULL, *again;
+	int r;
+
+	if (p == NULL)
+		return -ESTALE;	/* unlinked while open (hidden.h) */
+	if ((r = fsctx_remote(c, p, &rp)) == 0)
+		r = rfs_open(io_file_fxc(f), -1, rp,
+			     fileops_pflags(io_file_flags(f) & ~(O_CREAT | O_EXCL | O_TRUNC)),
+			     NULL, h);
+	free(rp);
+	again = r == 0 ? ofile_path(&c->files, f) : NULL;
+	if (r == 0 && (again == NULL || strcmp(again, p) != 0)) {
+		rfs_close_async(io_file_fxc(f), h);
+		r = -EAGAIN;
+	}
+	free(again);
+	free(p);
+	return r;
+}
+
+/* io_hooks.lost: a file that could not go on after a reconnection. */
+static void
+lost_file(void *arg, struct io_file *f, const char *why, uint64_t lost)
+{
+	struct fs_ctx *c = arg;
+	char *p = ofile_path(&c->files, f);
+	const char *name = p ? p : "(a file unlinked while open)";
+
+	if (lost > 0)
+		log_error("%s: %llu bytes of writes the program was told had succeeded "
+			  "did not reach the server: after a reconnection %s; its "
+			  "descriptor now fails with EIO", name, (unsigned long long)lost, why);
+	else
+		log_warn("%s: not reopened after a reconnection: %s; its descriptor "
+			 "now fails with EIO", name, why);
+	free(p);
+}
+
+/* How an open file of c is opened again (a preloaded file: at all). */
+static struct io_hooks
+file_hooks(struct fs_ctx *c)
+{
+	struct io_hooks h = { reopen_file, lost_file, c };
+
+	return h;
+}
+
 /* Wraps an opened handle into an io_file registered under path. */
 static int
 attach(struct fs_ctx *c, struct fxc *fx, const struct rfs_handle *h,
        const char *path, uint64_t size, struct fuse_file_info *fi)
 {
+	const struct io_hooks hooks = file_hooks(c);
 	struct io_file *f;
 	int r;
 
-	if ((r = io_file_new(fx, h, fi->flags, size, &f)) < 0) {
+	if ((r = io_file_new(fx, h, fi->flags, size, &hooks, &f)) < 0) {
 		rfs_close_async(fx, h);
 		return r;
 	}
 	return attach_file(c, f, path, fi);
-}
-
-/* io_open_fn of a preloaded file: the file where it now is, for reading. */
-static int
-open_later(void *arg, struct io_file *f, struct rfs_handle *h)
-{
-	struct fs_ctx *c = arg;
-	char *p = ofile_path(&c->files, f), *rp;
-	int r;
-
-	if (p == NULL)
-		return -ESTALE;		/* unlinked: its contents were all it had */
-	r = fsctx_remote(c, p, &rp);
-	free(p);
-	if (r < 0)
-		return r;
-	r = rfs_open(io_file_fxc(f), -1, rp, FXF_READ, NULL, h);
-	free(rp);
-	return r;
 }
 
 /* A plain read-only open answered from contents read ahead (content.h):
@@ -116,10 +153,11 @@ open_preloaded(struct fs_ctx *c, const char *path, struct fuse_file_info *fi)
 	struct stat st;
 	uint8_t *data;
 	size_t len;
+	const struct io_hooks hooks = file_hooks(c);
 
 	if (!content_take(&c->content, path, &data, &len))
 		return false;
-	if (io_file_new_preloaded(fsctx_pick(c), data, len, open_later, c, &f) < 0 ||
+	if (io_file_new_preloaded(fsctx_pick(c), data, len, &hooks, &f) < 0 ||
 	    attach_file(c, f, path, fi) < 0)
 		return false;
 	cache_policy(c, path, cache_get_attr(c->cache, path, &st) ? &st : NULL, fi);
@@ -230,6 +268,8 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	cache_policy(c, path, NULL, fi);
 	if ((r = attach(c, fx, &h, path, size, fi)) < 0)
 		return r;
+	if (got.flags)
+		io_file_seen(fuseapi_file(fi), &got);
 	if ((r = setattr_fix_mode(c, path, fi, mode, &got)) < 0)
 		log_warn("create %s: cannot set mode %o the server's umask took away: %s",
 			 path, (unsigned)mode & 07777, strerror(-r));
@@ -290,7 +330,7 @@ write_errno(struct fs_ctx *c, struct io_file *f, int r)
 static void
 open_stripes(struct fs_ctx *c, struct io_file *f)
 {
-	struct rfs_handle h[IO_MAX_STRIPES];
+	struct rfs_handle h[IO_MAX_STRIPES], own;
 	int chans[IO_MAX_STRIPES];
 	struct fxc *fx = io_file_fxc(f);
 	int nch = fxc_nchannels(fx), nb = 0, n = 0, ch, i;
@@ -298,8 +338,9 @@ open_stripes(struct fs_ctx *c, struct io_file *f)
 
 	if (p == NULL || fsctx_remote(c, p, &rp) < 0)
 		goto out;
+	io_file_handle(f, &own);
 	for (ch = 0; ch < nch && nb < IO_MAX_STRIPES; ch++)
-		if (ch != io_file_handle(f)->chan)
+		if (ch != own.chan)
 			chans[nb++] = ch;
 	n = rfs_open_each(fx, rp, FXF_WRITE, chans, nb, h);
 	again = ofile_path(&c->files, f);
@@ -380,7 +421,7 @@ fileops_release(const char *path, struct fuse_file_info *fi)
 	int r;
 
 	(void)path;
-	r = io_flush(f);
+	r = io_flush_last(f);
 	p = ofile_path(&c->files, f);
 	ofile_remove(&c->files, f);
 	if (p && io_file_wrote(f))
@@ -421,35 +462,53 @@ same_file(struct fs_ctx *c, struct io_file *in, struct io_file *out)
 
 /* Runs copy-data with both handles on one server process: the output file
  * is reopened on the input's channel when they differ. -EOPNOTSUPP makes
- * the kernel copy through read and write instead (fuse_copy_file_range). */
+ * the kernel copy through read and write instead (fuse_copy_file_range).
+ * -ENOTCONN: a handle of a link that died (the caller reopens). */
 static int
-copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
-	  uint64_t off_out, uint64_t n)
+copy_once(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
+	  uint64_t off_out, uint64_t n, uint32_t *gen_in, uint32_t *gen_out)
 {
 	struct fxc *fx = io_file_fxc(in);
-	const struct rfs_handle *hin = io_file_handle(in), *hout = io_file_handle(out);
-	struct rfs_handle tmp;
+	struct rfs_handle hin, hout, tmp;
 	char *p, *rp = NULL;
 	int r;
 
-	if (same_file(c, in, out))
-		return -EOPNOTSUPP;
-	if (fx == io_file_fxc(out) && hin->chan == hout->chan) {
-		r = rfs_copy_data(fx, hin, off_in, n, hout, off_out);
-		goto out;
-	}
+	io_file_handle(in, &hin);
+	io_file_handle(out, &hout);
+	*gen_in = hin.gen;
+	*gen_out = hout.gen;
+	if (fx == io_file_fxc(out) && hin.chan == hout.chan)
+		return rfs_copy_data(fx, &hin, off_in, n, &hout, off_out);
 	if ((p = ofile_path(&c->files, out)) == NULL)
 		return -EOPNOTSUPP;	/* unlinked: let the kernel copy */
 	r = fsctx_remote(c, p, &rp);
 	free(p);
 	if (r == 0)
-		r = rfs_open(fx, hin->chan, rp, FXF_WRITE, NULL, &tmp);
+		r = rfs_open(fx, hin.chan, rp, FXF_WRITE, NULL, &tmp);
 	free(rp);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EOPNOTSUPP;
-	r = rfs_copy_data(fx, hin, off_in, n, &tmp, off_out);
+	r = rfs_copy_data(fx, &hin, off_in, n, &tmp, off_out);
 	rfs_close_async(fx, &tmp);
-out:
+	return r;
+}
+
+static int
+copy_data(struct fs_ctx *c, struct io_file *in, uint64_t off_in, struct io_file *out,
+	  uint64_t off_out, uint64_t n)
+{
+	uint32_t gen_in, gen_out;
+	int r, tries;
+
+	if (same_file(c, in, out))
+		return -EOPNOTSUPP;
+	/* Copying the same bytes twice after a reconnection writes them twice
+	 * at the same place: harmless. */
+	for (tries = 0; (r = copy_once(c, in, off_in, out, off_out, n, &gen_in, &gen_out)) == -ENOTCONN;
+	     tries++) {
+		if (tries == 1 || io_reopen(in, gen_in) < 0 || io_reopen(out, gen_out) < 0)
+			return -EIO;
+	}
 	/* OpenSSH folds every refusal into FAILURE (same file under another
 	 * name, ...); the kernel's read/write copy then meets the real error,
 	 * if there is one, with its real errno. */

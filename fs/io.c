@@ -4,6 +4,12 @@
  * flight (one reference) and may have readers waiting for it (one each).
  * Dropping a chunk takes it off the list; whoever drops the last reference
  * frees it. All chunk fields are under the file's mutex.
+ *
+ * Write life: a write is on its file's list (f->wq, in the order sent)
+ * from before it is sent until its reply; it holds a file reference and
+ * its writeback reservation meanwhile. A reply of -ENOTCONN leaves it on
+ * the list, lost; the one thread that reopens the file (f->reopening)
+ * sends the lost ones again in list order, or gives them up.
  */
 #include "io.h"
 
@@ -11,8 +17,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "wire.h"
+
+/* Reopens one request may go through before it gives up with -EIO (a link
+ * that keeps dying right after each reconnection). */
+#define IO_MAX_REOPEN 3
 
 struct io_chunk {
 	struct io_chunk *next;
@@ -26,6 +37,17 @@ struct io_chunk {
 	bool done;
 	bool eof;		/* the server had no more bytes */
 	int err;
+	uint32_t gen;		/* generation of the handle its READ went on */
+};
+
+struct io_wreq {
+	struct io_wreq *next, *prev;	/* f->wq, in the order sent */
+	struct io_file *f;
+	uint64_t off;
+	uint32_t len;
+	uint32_t gen;		/* generation of the handle it was sent on */
+	bool lost;		/* its link died; waits to be sent again */
+	uint8_t data[];		/* kept until the server acknowledges it */
 };
 
 struct io_file {
@@ -54,19 +76,22 @@ struct io_file {
 	uint8_t *pre;
 	size_t pre_len;
 	bool pre_valid;
-	io_open_fn *open_fn;
-	void *open_arg;
 	pthread_mutex_t open_mu;
-};
 
-struct io_wreq {
-	struct io_file *f;
-	uint32_t len;
+	/* reconnection (io.h) */
+	int flags;		/* open(2) flags */
+	struct io_hooks hooks;	/* reopen NULL: none */
+	bool reopening;		/* a thread is reopening or replaying */
+	int dead;		/* 0, or what every later use returns */
+	bool dead_close;	/* flush and close report it too */
+	uint64_t acked_end;	/* end of the furthest acknowledged write */
+	struct fxp_attr seen;	/* last attributes from the server (flags 0: none) */
+	struct io_wreq wq;	/* sentinel: writes not yet acknowledged */
 };
 
 int
 io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
-	    struct io_file **out)
+	    const struct io_hooks *hooks, struct io_file **out)
 {
 	struct io_file *f = calloc(1, sizeof(*f));
 	int acc = flags & O_ACCMODE;
@@ -88,6 +113,10 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 	f->append_stale = f->append;
 	f->size_hint = size;
 	f->append_off = size == READAHEAD_UNKNOWN_SIZE ? 0 : size;
+	f->flags = flags;
+	if (hooks)
+		f->hooks = *hooks;
+	f->wq.next = f->wq.prev = &f->wq;
 	writeback_init(&f->wb, IO_WRITE_LIMIT);
 	chunk = fxc_max_read(c);
 	if (chunk == 0)
@@ -98,11 +127,11 @@ io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
 }
 
 int
-io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, io_open_fn *open_fn,
-		      void *arg, struct io_file **out)
+io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, const struct io_hooks *hooks,
+		      struct io_file **out)
 {
 	struct rfs_handle none = { .chan = -1 };
-	int r = io_file_new(c, &none, O_RDONLY, len, out);
+	int r = io_file_new(c, &none, O_RDONLY, len, hooks, out);
 
 	if (r < 0) {
 		free(data);
@@ -113,8 +142,6 @@ io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, io_open_fn *open
 	(*out)->pre = data;
 	(*out)->pre_len = len;
 	(*out)->pre_valid = true;
-	(*out)->open_fn = open_fn;
-	(*out)->open_arg = arg;
 	return 0;
 }
 
@@ -134,7 +161,9 @@ need_handle(struct io_file *f)
 		goto out;
 	}
 	pthread_mutex_unlock(&f->mu);
-	if ((r = f->open_fn(f->open_arg, f, &h)) == 0) {
+	if (f->hooks.reopen == NULL)
+		r = -EIO;
+	else if ((r = f->hooks.reopen(f->hooks.arg, f, &h)) == 0) {
 		pthread_mutex_lock(&f->mu);
 		f->h = h;
 		f->has_handle = true;
@@ -203,10 +232,34 @@ io_file_fxc(const struct io_file *f)
 	return f->fxc;
 }
 
-const struct rfs_handle *
-io_file_handle(const struct io_file *f)
+void
+io_file_handle(struct io_file *f, struct rfs_handle *h)
 {
-	return &f->h;
+	pthread_mutex_lock(&f->mu);
+	*h = f->h;
+	pthread_mutex_unlock(&f->mu);
+}
+
+int
+io_file_flags(const struct io_file *f)
+{
+	return f->flags;
+}
+
+/* Caller holds f->mu. */
+static void
+note_seen(struct io_file *f, const struct fxp_attr *a)
+{
+	if ((a->flags & FXA_PERMISSIONS) != 0)
+		f->seen = *a;
+}
+
+void
+io_file_seen(struct io_file *f, const struct fxp_attr *a)
+{
+	pthread_mutex_lock(&f->mu);
+	note_seen(f, a);
+	pthread_mutex_unlock(&f->mu);
 }
 
 void
@@ -288,9 +341,14 @@ static void chunk_read_done(void *arg, int err, const uint8_t *data, uint32_t le
 static void
 chunk_submit(struct io_file *f, struct io_chunk *k, uint32_t from)
 {
-	int r = rfs_read_async(f->fxc, &f->h, k->off + from, k->len - from,
-			       chunk_read_done, k);
+	struct rfs_handle h;
+	int r;
 
+	pthread_mutex_lock(&f->mu);
+	h = f->h;
+	k->gen = h.gen;
+	pthread_mutex_unlock(&f->mu);
+	r = rfs_read_async(f->fxc, &h, k->off + from, k->len - from, chunk_read_done, k);
 	if (r < 0)
 		chunk_read_done(k, r, NULL, 0);
 }
@@ -384,11 +442,12 @@ want_chunks(struct io_file *f, uint64_t from, uint64_t to)
 }
 
 /* Copies what the chunk at 'coff' holds for [off, off+size) into buf.
- * Returns bytes copied (0 at EOF) or a negative errno; *stop is set when
- * the chunk ended early (EOF). Caller holds f->mu; may wait. */
+ * Returns bytes copied (0 at EOF) or a negative errno (*gen: the
+ * generation its READ went on); *stop is set when the chunk ended early
+ * (EOF). Caller holds f->mu; may wait. */
 static ssize_t
 copy_from_chunk(struct io_file *f, uint64_t coff, char *buf, uint64_t off,
-		size_t size, bool *stop)
+		size_t size, bool *stop, uint32_t *gen)
 {
 	struct io_chunk *k = chunk_find(f, coff);
 	uint64_t start, end;
@@ -406,6 +465,7 @@ copy_from_chunk(struct io_file *f, uint64_t coff, char *buf, uint64_t off,
 	end = off + size < k->off + k->got ? off + size : k->off + k->got;
 	if (k->err < 0) {
 		r = k->err;
+		*gen = k->gen;
 		if (k->listed) {	/* a later read asks again */
 			chunk_detach(f, k);
 			k->refs--;	/* the list's; ours keeps it alive */
@@ -422,7 +482,7 @@ copy_from_chunk(struct io_file *f, uint64_t coff, char *buf, uint64_t off,
 
 static ssize_t
 read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
-		const struct readahead_plan *p)
+		const struct readahead_plan *p, uint32_t *gen)
 {
 	uint64_t coff, done = 0;
 	bool stop = false;
@@ -431,7 +491,7 @@ read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
 	want_chunks(f, p->want_from, p->want_to);
 	for (coff = readahead_floor(&f->ra, off); done < size && !stop; coff += f->ra.chunk) {
 		ssize_t r = copy_from_chunk(f, coff, buf + done, off + done,
-					    size - (size_t)done, &stop);
+					    size - (size_t)done, &stop, gen);
 
 		/* Not a short read: FUSE takes one for the end of the file
 		 * (the kernel shrinks its size), and the program sees EOF. */
@@ -444,6 +504,78 @@ read_sequential(struct io_file *f, char *buf, size_t size, uint64_t off,
 	return (ssize_t)done;
 }
 
+/* ---- reconnection (io.h) ---- */
+
+static int io_recover(struct io_file *f, bool handle_failed, uint32_t gen, bool final);
+
+/* A lost write on a handle of generation gen (0: any). Caller holds f->mu. */
+static bool
+lost_on(struct io_file *f, uint32_t gen)
+{
+	struct io_wreq *w;
+
+	for (w = f->wq.next; w != &f->wq; w = w->next)
+		if (w->lost && (gen == 0 || w->gen == gen))
+			return true;
+	return false;
+}
+
+/* 'r' is what a request on a handle of generation 'gen' returned. True when
+ * the file was reopened and the request must be sent again; otherwise *r
+ * is final (never -ENOTCONN). */
+static bool
+io_again(struct io_file *f, uint32_t gen, ssize_t *r, int *tries)
+{
+	int rr;
+
+	if (*r != -ENOTCONN)
+		return false;
+	if ((*tries)++ >= IO_MAX_REOPEN) {
+		*r = -EIO;
+		return false;
+	}
+	if ((rr = io_recover(f, true, gen, false)) < 0) {
+		*r = rr;
+		return false;
+	}
+	return true;
+}
+
+int
+io_reopen(struct io_file *f, uint32_t gen)
+{
+	return io_recover(f, true, gen, false);
+}
+
+/* Waits for the handle's writes, sending again those whose link died.
+ * 'final' (release): what cannot be sent now is given up. */
+static int
+io_drain(struct io_file *f, bool final)
+{
+	int r, tries = 0;
+
+	while ((r = writeback_drain(&f->wb)) == -ENOTCONN) {
+		/* a link that dies again right after each reconnection */
+		if (tries++ >= IO_MAX_REOPEN && !final)
+			return -EIO;
+		if ((r = io_recover(f, false, 0, final || tries > IO_MAX_REOPEN)) < 0 && !final)
+			return r;
+	}
+	return r;
+}
+
+/* The handle's error for a use after it died (0 while alive). */
+static int
+io_dead(struct io_file *f)
+{
+	int r;
+
+	pthread_mutex_lock(&f->mu);
+	r = f->dead;
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
 /* Before anything that must see every write: with stripes, the writes on
  * the other channels are not ordered before it, so wait for them. */
 static int
@@ -454,31 +586,54 @@ settle(struct io_file *f)
 	pthread_mutex_lock(&f->mu);
 	n = f->nstripes;
 	pthread_mutex_unlock(&f->mu);
-	return n > 0 ? writeback_drain(&f->wb) : 0;
+	return n > 0 ? io_drain(f, false) : 0;
+}
+
+static ssize_t
+read_once(struct io_file *f, char *buf, size_t size, uint64_t off, uint32_t *gen)
+{
+	struct readahead_plan p;
+	struct rfs_handle h;
+	ssize_t r;
+
+	if ((r = settle(f)) < 0)
+		return r;
+	pthread_mutex_lock(&f->mu);
+	if (f->dead) {
+		r = f->dead;
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
+	*gen = f->h.gen;
+	readahead_on_read(&f->ra, off, size, f->wrote ? READAHEAD_UNKNOWN_SIZE : f->size_hint, &p);
+	if (p.seq) {
+		r = read_sequential(f, buf, size, off, &p, gen);
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
+	drop_chunks_below(f, UINT64_MAX);
+	h = f->h;
+	pthread_mutex_unlock(&f->mu);
+	return rfs_read(f->fxc, &h, off, buf, size);
 }
 
 ssize_t
 io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 {
-	struct readahead_plan p;
+	uint32_t gen = 0;
+	int tries = 0;
 	ssize_t r;
 
 	if (size == 0)
 		return 0;
 	if (read_preloaded(f, buf, size, off, &r))
 		return r;
-	if ((r = need_handle(f)) < 0 || (r = settle(f)) < 0)
+	if ((r = need_handle(f)) < 0)
 		return r;
-	pthread_mutex_lock(&f->mu);
-	readahead_on_read(&f->ra, off, size, f->wrote ? READAHEAD_UNKNOWN_SIZE : f->size_hint, &p);
-	if (p.seq) {
-		r = read_sequential(f, buf, size, off, &p);
-		pthread_mutex_unlock(&f->mu);
-		return r;
-	}
-	drop_chunks_below(f, UINT64_MAX);
-	pthread_mutex_unlock(&f->mu);
-	return rfs_read(f->fxc, &f->h, off, buf, size);
+	do
+		r = read_once(f, buf, size, off, &gen);
+	while (io_again(f, gen, &r, &tries));
+	return r;
 }
 
 /* ---- writes ---- */
@@ -489,12 +644,27 @@ write_done(void *arg, int err)
 	struct io_wreq *w = arg;
 	struct io_file *f = w->f;
 
-	writeback_done(&f->wb, w->len, err);
+	pthread_mutex_lock(&f->mu);
+	if (err == -ENOTCONN && f->dead == 0) {
+		/* kept, reservation and all, for the reopened handle; counted
+		 * under f->mu, as replay() uncounts it */
+		w->lost = true;
+		writeback_lost(&f->wb);
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	w->prev->next = w->next;
+	w->next->prev = w->prev;
+	if (err == 0 && w->off + w->len > f->acked_end)
+		f->acked_end = w->off + w->len;
+	pthread_mutex_unlock(&f->mu);
+	writeback_done(&f->wb, w->len, err == -ENOTCONN ? -EIO : err);
 	free(w);
 	io_file_put(f);
 }
 
-/* The handle a WRITE at 'off' travels on (see io.h: striping). */
+/* The handle a WRITE at 'off' travels on (see io.h: striping). Caller
+ * holds f->mu. */
 static const struct rfs_handle *
 write_handle(struct io_file *f, uint64_t off)
 {
@@ -503,28 +673,56 @@ write_handle(struct io_file *f, uint64_t off)
 	return i == 0 ? &f->h : &f->stripe[i - 1];
 }
 
-/* Sends one piece (len <= max write, within one stripe unit). */
+/* Sends w on h. A dead link only makes it lost (0); -ENOTCONN is returned
+ * for the caller that replays, which must reopen again. */
+static int
+write_send(struct io_file *f, struct io_wreq *w, const struct rfs_handle *h)
+{
+	int r = rfs_write_async(f->fxc, h, w->off, w->data, w->len, write_done, w);
+
+	if (r < 0)
+		write_done(w, r);
+	return r;
+}
+
+/* Sends one piece (len <= max write, within one stripe unit). -ENOTCONN
+ * (nothing queued) while earlier writes wait to be sent again. */
 static int
 write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 {
 	struct io_wreq *w;
+	struct rfs_handle h;
+	bool held;
 	int r;
 
 	if ((r = writeback_reserve(&f->wb, len)) < 0)
 		return r;
-	if ((w = malloc(sizeof(*w))) == NULL) {
+	if ((w = malloc(sizeof(*w) + len)) == NULL) {
 		writeback_done(&f->wb, len, 0);
 		return -ENOMEM;
 	}
+	memset(w, 0, sizeof(*w));
 	w->f = f;
+	w->off = off;
 	w->len = len;
+	memcpy(w->data, p, len);
 	io_file_get(f);
-	r = rfs_write_async(f->fxc, write_handle(f, off), off, p, len, write_done, w);
-	if (r < 0) {
-		writeback_fail(&f->wb, r);
-		write_done(w, r);
-	}
-	return r;
+	pthread_mutex_lock(&f->mu);
+	w->prev = f->wq.prev;
+	w->next = &f->wq;
+	f->wq.prev->next = w;
+	f->wq.prev = w;
+	h = *write_handle(f, off);
+	w->gen = h.gen;
+	/* During a replay a new write waits its turn behind the lost ones. */
+	held = w->lost = f->reopening;
+	if (held)
+		writeback_lost(&f->wb);
+	pthread_mutex_unlock(&f->mu);
+	if (held)
+		return 0;
+	r = write_send(f, w, &h);
+	return r == -ENOTCONN ? 0 : r;
 }
 
 ssize_t
@@ -532,11 +730,16 @@ io_write(struct io_file *f, const char *buf, size_t size, uint64_t off)
 {
 	uint32_t max = fxc_max_write(f->fxc);
 	size_t done = 0;
-	int r;
+	int r, tries = 0;
 
 	if (max == 0)
 		max = FXP_DEFAULT_IO_SIZE;
 	pthread_mutex_lock(&f->mu);
+	if (f->dead) {
+		r = f->dead;
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
 	if (f->append) {
 		off = f->append_off;
 		f->append_off += size;
@@ -547,9 +750,19 @@ io_write(struct io_file *f, const char *buf, size_t size, uint64_t off)
 		uint64_t at = off + done, unit_end = at - at % IO_STRIPE + IO_STRIPE;
 		uint64_t n = size - done > max ? max : size - done;
 
+		pthread_mutex_lock(&f->mu);
 		if (f->nstripes > 0 && at + n > unit_end)
 			n = unit_end - at;	/* a piece never spans two stripes */
-		if ((r = write_piece(f, buf + done, (uint32_t)n, at)) < 0)
+		pthread_mutex_unlock(&f->mu);
+		r = write_piece(f, buf + done, (uint32_t)n, at);
+		if (r == -ENOTCONN) {
+			if (tries++ >= IO_MAX_REOPEN)
+				return -EIO;
+			if ((r = io_recover(f, false, 0, false)) < 0)
+				return r;
+			continue;
+		}
+		if (r < 0)
 			return r;
 		done += n;
 	}
@@ -563,7 +776,7 @@ io_wants_stripes(struct io_file *f)
 
 	pthread_mutex_lock(&f->mu);
 	want = !f->stripe_tried && !f->append && f->seq_bytes >= IO_STRIPE_AFTER &&
-	       fxc_nchannels(f->fxc) > 1;
+	       fxc_nchannels(f->fxc) > 1 && f->dead == 0 && !f->reopening;
 	if (want)
 		f->stripe_tried = true;
 	pthread_mutex_unlock(&f->mu);
@@ -576,74 +789,327 @@ io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n)
 	int i;
 
 	/* Writes are serialised per file by the kernel; none is being routed
-	 * while the caller (a write) runs this. */
+	 * while the caller (a write) runs this. A reconnection in between
+	 * left handles of another generation: not ours to use. */
 	pthread_mutex_lock(&f->mu);
-	for (i = 0; i < n && f->nstripes < IO_MAX_STRIPES; i++)
-		f->stripe[f->nstripes++] = h[i];
+	for (i = 0; i < n; i++) {
+		if (f->nstripes < IO_MAX_STRIPES && h[i].gen == f->h.gen && !f->reopening) {
+			f->stripe[f->nstripes++] = h[i];
+		} else {
+			pthread_mutex_unlock(&f->mu);
+			rfs_close_async(f->fxc, &h[i]);
+			pthread_mutex_lock(&f->mu);
+		}
+	}
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* ---- reopening ---- */
+
+/* Whether a is the file this handle had open (the rule in io.h). Caller
+ * holds f->mu. */
+static bool
+same_file(const struct io_file *f, const struct fxp_attr *a)
+{
+	const struct fxp_attr *s = &f->seen;
+
+	if (!(a->flags & FXA_PERMISSIONS) || (a->perm & S_IFMT) != S_IFREG)
+		return false;
+	if (!(a->flags & FXA_SIZE) || a->size < f->acked_end)
+		return false;
+	if ((s->flags & FXA_UIDGID) && (a->flags & FXA_UIDGID) &&
+	    (a->uid != s->uid || a->gid != s->gid))
+		return false;
+	if ((s->flags & FXA_ACMODTIME) && (a->flags & FXA_ACMODTIME) && a->mtime < s->mtime)
+		return false;
+	return true;
+}
+
+/* Errors of the reopen that another try later could fix: the link did not
+ * come back in time, or memory. Anything else is final. */
+static bool
+transient(int r)
+{
+	return r == -EIO || r == -ETIMEDOUT || r == -ENOMEM || r == -EAGAIN || r == -ENOTCONN;
+}
+
+/* Opens the file again and takes the new handle when it is the same file.
+ * Returns 0, a transient error, or a final one with *why set. Caller has
+ * set f->reopening. */
+static int
+reopen(struct io_file *f, const char **why)
+{
+	struct rfs_handle nh;
+	struct fxp_attr a;
+	bool append_lost;
+	int r;
+
+	/* Every write sent on the dead handle is answered or lost before the
+	 * lost ones are sent again, in order. */
+	writeback_wait_lost(&f->wb);
+	pthread_mutex_lock(&f->mu);
+	append_lost = f->append && lost_on(f, 0);
+	pthread_mutex_unlock(&f->mu);
+	if (append_lost) {
+		*why = "O_APPEND writes were in flight when the link died";
+		return -EIO;
+	}
+	if (f->hooks.reopen == NULL) {
+		*why = "it cannot be reopened";
+		return -EIO;
+	}
+	if ((r = f->hooks.reopen(f->hooks.arg, f, &nh)) < 0) {
+		if (r == -ESTALE)
+			*why = "it was unlinked while open";
+		else if (r == -ENOENT)
+			*why = "it was removed on the server";
+		else if (!transient(r))
+			*why = "it cannot be opened again";
+		return r;
+	}
+	if ((r = rfs_fstat(f->fxc, &nh, &a)) < 0) {
+		rfs_close_async(f->fxc, &nh);
+		return r;
+	}
+	pthread_mutex_lock(&f->mu);
+	if (!same_file(f, &a)) {
+		pthread_mutex_unlock(&f->mu);
+		rfs_close_async(f->fxc, &nh);
+		*why = "it was replaced on the server";
+		return -EIO;
+	}
+	f->h = nh;
+	f->nstripes = 0;	/* of the old link; striping starts again */
+	f->stripe_tried = false;
+	note_seen(f, &a);
+	drop_chunks_below(f, UINT64_MAX);
+	readahead_reset(&f->ra);
+	f->append_stale = f->append;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+/* Sends the lost writes again in the order they were first sent; the last
+ * step clears f->reopening. -ENOTCONN when the new link died too. */
+static int
+replay(struct io_file *f)
+{
+	for (;;) {
+		struct io_wreq *w;
+		struct rfs_handle h;
+
+		pthread_mutex_lock(&f->mu);
+		for (w = f->wq.next; w != &f->wq && !w->lost; w = w->next)
+			;
+		if (w == &f->wq) {
+			f->reopening = false;
+			pthread_cond_broadcast(&f->cv);
+			pthread_mutex_unlock(&f->mu);
+			return 0;
+		}
+		w->lost = false;
+		writeback_found(&f->wb);
+		h = *write_handle(f, w->off);
+		w->gen = h.gen;
+		pthread_mutex_unlock(&f->mu);
+		if (write_send(f, w, &h) == -ENOTCONN)
+			return -ENOTCONN;
+	}
+}
+
+/* The handle is dead for 'why': later uses fail, lost writes are given up
+ * (the program learns it at its next write, flush or close) and logged. */
+static void
+give_up(struct io_file *f, const char *why, bool unlinked)
+{
+	struct io_wreq *w, *next, *lost = NULL;
+	uint64_t bytes = 0;
+
+	pthread_mutex_lock(&f->mu);
+	for (w = f->wq.next; w != &f->wq; w = next) {
+		next = w->next;
+		if (!w->lost)
+			continue;
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->next = lost;
+		lost = w;
+		bytes += w->len;
+		writeback_found(&f->wb);
+	}
+	f->dead = -EIO;
+	f->dead_close = bytes > 0 || (f->wrote && !unlinked);
+	f->reopening = false;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	if (f->hooks.lost)
+		f->hooks.lost(f->hooks.arg, f, why, bytes);
+	for (; lost; lost = next) {
+		next = lost->next;
+		writeback_done(&f->wb, lost->len, -EIO);
+		free(lost);
+		io_file_put(f);
+	}
+}
+
+/* Brings the file back after a request met a dead link: once per
+ * generation (other threads wait here for the one that does it), then the
+ * lost writes are sent again. 'handle_failed': a request on a handle of
+ * generation 'gen' returned -ENOTCONN; otherwise writes were lost.
+ * Returns 0 (send again) or -EIO; 'final' gives up what cannot be done now. */
+static int
+io_recover(struct io_file *f, bool handle_failed, uint32_t gen, bool final)
+{
+	const char *why = NULL;
+	bool need;
+	int r, tries;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->reopening)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->dead) {
+		r = f->dead;
+		pthread_mutex_unlock(&f->mu);
+		return r;
+	}
+	need = (handle_failed && f->h.gen == gen) || lost_on(f, f->h.gen);
+	if (!need && !lost_on(f, 0)) {
+		pthread_mutex_unlock(&f->mu);
+		return 0;	/* someone else reopened it */
+	}
+	f->reopening = true;
+	pthread_mutex_unlock(&f->mu);
+	for (tries = 0;; tries++) {
+		r = need ? reopen(f, &why) : 0;
+		if (r == 0)
+			r = replay(f);
+		if (r != -ENOTCONN || why != NULL || tries >= IO_MAX_REOPEN)
+			break;
+		need = true;
+	}
+	if (r == 0)
+		return 0;
+	if (why != NULL || final) {
+		give_up(f, why ? why : "the link did not come back in time", r == -ESTALE);
+	} else {
+		pthread_mutex_lock(&f->mu);
+		f->reopening = false;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return -EIO;
+}
+
+/* ---- flush, fsync, attributes ---- */
+
+/* A flush's result: the writes', or the dead handle's when it must be
+ * reported at close (io.h). */
+static int
+flush_result(struct io_file *f, int r)
+{
+	if (r == 0) {
+		pthread_mutex_lock(&f->mu);
+		if (f->dead_close)
+			r = f->dead;
+		pthread_mutex_unlock(&f->mu);
+	}
+	return r;
+}
 
 int
 io_flush(struct io_file *f)
 {
-	return writeback_drain(&f->wb);
+	return flush_result(f, io_drain(f, false));
+}
+
+int
+io_flush_last(struct io_file *f)
+{
+	return flush_result(f, io_drain(f, true));
 }
 
 int
 io_flush_stat(struct io_file *f, struct fxp_attr *a)
 {
 	struct rfs_pending *p;
+	struct rfs_handle h;
 	bool dirty;
 	int r;
 
 	memset(a, 0, sizeof(*a));
 	pthread_mutex_lock(&f->mu);
-	dirty = f->dirty;
+	dirty = f->dirty && f->dead == 0;
 	f->dirty = false;
 	pthread_mutex_unlock(&f->mu);
 	if (!dirty)
-		return writeback_drain(&f->wb);
+		return flush_result(f, io_drain(f, false));
 	if ((r = settle(f)) < 0)
 		return r;
-	p = rfs_fstat_send(f->fxc, &f->h);
-	r = writeback_drain(&f->wb);
-	(void)rfs_fstat_collect(p, a);	/* a->flags 0 when it failed */
-	return r;
+	io_file_handle(f, &h);
+	p = rfs_fstat_send(f->fxc, &h);
+	r = io_drain(f, false);
+	/* a->flags 0 when it failed (the link too: the writes were sent again
+	 * after it) */
+	if (rfs_fstat_collect(p, a) == 0) {
+		pthread_mutex_lock(&f->mu);
+		note_seen(f, a);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return flush_result(f, r);
 }
 
 int
 io_fsync(struct io_file *f)
 {
-	int r = writeback_drain(&f->wb);
+	struct rfs_handle h;
+	int tries = 0;
+	ssize_t r = io_flush(f);
 
 	if (r < 0 || (r = need_handle(f)) < 0)
-		return r;
+		return (int)r;
 	if (!fxc_has(f->fxc, FXC_EXT_FSYNC))
 		return 0;	/* acknowledged writes are all we can promise */
-	r = rfs_fsync(f->fxc, &f->h);
-	return r == -EOPNOTSUPP ? 0 : r;
+	do {
+		io_file_handle(f, &h);
+		r = rfs_fsync(f->fxc, &h);
+	} while (io_again(f, h.gen, &r, &tries));
+	return r == -EOPNOTSUPP ? 0 : (int)r;
 }
 
 int
 io_fstat(struct io_file *f, struct fxp_attr *a)
 {
-	int r = need_handle(f);
+	struct rfs_handle h;
+	int tries = 0;
+	ssize_t r = need_handle(f);
 
-	if (r == 0)
-		r = settle(f);
-	return r < 0 ? r : rfs_fstat(f->fxc, &f->h, a);
+	if (r < 0 || (r = settle(f)) < 0)
+		return (int)r;
+	do {
+		if ((r = io_dead(f)) < 0)
+			return (int)r;
+		io_file_handle(f, &h);
+		r = rfs_fstat(f->fxc, &h, a);
+	} while (io_again(f, h.gen, &r, &tries));
+	if (r == 0) {
+		pthread_mutex_lock(&f->mu);
+		note_seen(f, a);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return (int)r;
 }
 
 int
 io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *got)
 {
 	bool size = (a->flags & FXA_SIZE) != 0;
-	int r;
+	struct rfs_handle h;
+	int tries = 0;
+	ssize_t r;
 
 	memset(got, 0, sizeof(*got));
 	if ((r = need_handle(f)) < 0 || (r = settle(f)) < 0)
-		return r;
+		return (int)r;
 	pthread_mutex_lock(&f->mu);
 	if (size) {
 		drop_chunks_below(f, UINT64_MAX);
@@ -652,14 +1118,24 @@ io_setattr_stat(struct io_file *f, const struct fxp_attr *a, struct fxp_attr *go
 	}
 	f->dirty = false;
 	pthread_mutex_unlock(&f->mu);
-	r = rfs_fsetstat_fstat(f->fxc, &f->h, a, got);
+	/* Sent again after a reconnection: setting the same attributes twice
+	 * leaves them as once. */
+	do {
+		if ((r = io_dead(f)) < 0)
+			return (int)r;
+		io_file_handle(f, &h);
+		r = rfs_fsetstat_fstat(f->fxc, &h, a, got);
+	} while (io_again(f, h.gen, &r, &tries));
+	pthread_mutex_lock(&f->mu);
 	if (r == 0 && size) {
-		pthread_mutex_lock(&f->mu);
 		f->size_hint = a->size;
 		f->append_off = a->size;
-		pthread_mutex_unlock(&f->mu);
+		f->acked_end = a->size;
 	}
-	return r;
+	if (r == 0)
+		note_seen(f, got);
+	pthread_mutex_unlock(&f->mu);
+	return (int)r;
 }
 
 uint64_t
@@ -754,7 +1230,7 @@ io_note_write(struct io_file *f, uint64_t off, uint64_t len)
 int
 io_release(struct io_file *f)
 {
-	int r = writeback_drain(&f->wb), i;
+	int r = io_flush_last(f), i;
 	bool opened;
 
 	pthread_mutex_lock(&f->mu);
@@ -767,6 +1243,8 @@ io_release(struct io_file *f)
 		pthread_cond_wait(&f->cv, &f->mu);
 	opened = f->has_handle;
 	pthread_mutex_unlock(&f->mu);
+	/* Handles of a link that died are gone with it; closing them fails
+	 * quietly. */
 	for (i = 0; i < f->nstripes; i++)
 		rfs_close_async(f->fxc, &f->stripe[i]);
 	if (opened)

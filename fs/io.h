@@ -34,7 +34,7 @@
  * Preloaded files (io_file_new_preloaded): a read-only open whose whole
  * contents were read ahead (content.h) is served from them with no request
  * and no remote handle. The handle is opened (through the caller's
- * io_open_fn, which knows the path) only when something needs it: an
+ * io_hooks.reopen, which knows the path) only when something needs it: an
  * fstat, fsetstat, fsync or copy, or a read after another descriptor of
  * the mount changed the file (io_drop_readahead/io_note_write drop the
  * contents).
@@ -44,6 +44,45 @@
  * more. io_release() (called once the file left the registry) drains
  * writes, waits for the other references, sends CLOSE without waiting for
  * it, and drops the FUSE reference.
+ *
+ * Reconnection (core/fxc.h): a handle belongs to one connection
+ * generation; once that link is gone every request on it returns
+ * -ENOTCONN. The first thread that meets this reopens the file, once per
+ * generation (the others wait for it and then send again): by its current
+ * path (io_hooks.reopen: the registry's path, which follows our renames),
+ * with its open flags minus O_CREAT, O_EXCL and O_TRUNC, on the same fxc.
+ * The new handle is taken only when an FSTAT of it shows the same file:
+ *   - a regular file,
+ *   - whose size is at least the end of the furthest write this handle
+ *     had acknowledged (or the size its last acknowledged truncate set,
+ *     when that came later),
+ *   - and, when this handle has seen the file's attributes from the server
+ *     (an FSTAT, a truncate, create's LSTAT): the same uid and gid, and an
+ *     mtime no older than the one seen (our own writes only move it on).
+ * Then the request is sent again. Stripe handles are dropped (striping
+ * starts again by itself).
+ *
+ * Every WRITE keeps a copy of its data until the server acknowledges it
+ * (bounded by IO_WRITE_LIMIT, like the writes in flight: the copy doubles
+ * the memory those take). WRITEs whose link died are "lost"
+ * (writeback.h): they are sent again on the reopened handle in the order
+ * they were first sent, before any newer write, so the server's file ends
+ * up as without the outage. A WRITE the old server applied but whose reply
+ * was lost is applied twice at the same offset: the same bytes.
+ *
+ * When that cannot be guaranteed the handle is dead: every later use
+ * returns -EIO, lost writes are given up (the sticky write error becomes
+ * -EIO) and io_hooks.lost logs it. That is: an O_APPEND handle with writes
+ * lost (other appenders may have moved the end meanwhile); the file
+ * removed, replaced (the rule above) or not reopenable on the server
+ * (-ENOENT, -EACCES, -EISDIR...); a file unlinked while open (hidden.h:
+ * the server process that held it is gone). Flush and close report -EIO
+ * too when the handle was written, except for an unlinked file whose
+ * writes had all been acknowledged (nothing was lost). A link that does not
+ * come back in time (reconnect_timeout: the reopen fails with -EIO) is not
+ * final: the call returns -EIO, lost writes are kept and the next use tries
+ * again; only io_release gives them up then. A request never returns
+ * -ENOTCONN to its caller.
  *
  * Thread: every function may be called from any FUSE thread concurrently;
  * callbacks run on fxc's I/O thread and never block.
@@ -71,31 +110,54 @@
 /* Opaque outside io.c. */
 struct io_file;
 
+/* What io needs from the open-file registry to survive a reconnection.
+ * Both are called on a FUSE thread, without any io lock held. */
+struct io_hooks {
+	/* Opens f's file again (see above) into *h: 0, or -ESTALE when f has
+	 * no path any more (unlinked while open), or rfs_open's error. */
+	int (*reopen)(void *arg, struct io_file *f, struct rfs_handle *h);
+	/* f is dead for 'why'; 'lost' bytes of writes the program was told
+	 * had succeeded never reached the server. For logging (error level
+	 * with the path when lost > 0). */
+	void (*lost)(void *arg, struct io_file *f, const char *why, uint64_t lost);
+	void *arg;
+};
+
 /* Wraps an open handle. 'size' is the file size at open (READAHEAD_UNKNOWN_SIZE
  * when unknown); it seeds O_APPEND and bounds read-ahead. flags are the
- * open(2) flags. 0 or -ENOMEM. */
+ * open(2) flags. hooks (copied; NULL: the handle dies with its link) say
+ * how to reopen it. 0 or -ENOMEM. */
 int io_file_new(struct fxc *c, const struct rfs_handle *h, int flags, uint64_t size,
-		struct io_file **out);
+		const struct io_hooks *hooks, struct io_file **out);
 
-/* Opens the remote file of f for reading, for a preloaded file that now
- * needs a handle. 0 or a negative errno. Called from any FUSE thread. */
-typedef int io_open_fn(void *arg, struct io_file *f, struct rfs_handle *h);
+/* The open(2) flags the file was opened with. */
+int io_file_flags(const struct io_file *f);
+
+/* The file's attributes as the server gave them right after the open
+ * (create's LSTAT): the reopen rule compares against them. */
+void io_file_seen(struct io_file *f, const struct fxp_attr *a);
+
+/* A request of the caller's own on a copy of f's handle (io_file_handle)
+ * returned -ENOTCONN: reopens f (once for that generation, as above).
+ * Returns 0 when the caller may send again with a fresh copy, or -EIO. */
+int io_reopen(struct io_file *f, uint32_t gen);
 
 /* A preloaded read-only file (see above): 'data' (len bytes, malloc'd,
- * may be NULL when len is 0) becomes the file's; open_fn(arg, ...) gives
- * the handle when one is needed. 0 or -ENOMEM (data is freed either way
- * on failure). */
-int io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, io_open_fn *open_fn,
-			  void *arg, struct io_file **out);
+ * may be NULL when len is 0) becomes the file's; hooks->reopen gives the
+ * handle when one is needed (and again after a reconnection). 0 or
+ * -ENOMEM (data is freed either way on failure). */
+int io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, const struct io_hooks *hooks,
+			  struct io_file **out);
 
 void io_file_get(struct io_file *f);
 void io_file_put(struct io_file *f);
 
-/* The engine and the handle the file was opened on (for requests of the
- * caller's own on the same server process: copy-data, a second open).
- * A preloaded file's handle is valid only after io_fstat succeeded. */
+/* The engine and a copy of the file's current handle (for requests of the
+ * caller's own on the same server process: copy-data, a second open). The
+ * handle changes when the file is reopened after a reconnection. A
+ * preloaded file's handle is valid only after io_fstat succeeded. */
 struct fxc *io_file_fxc(const struct io_file *f);
-const struct rfs_handle *io_file_handle(const struct io_file *f);
+void io_file_handle(struct io_file *f, struct rfs_handle *h);
 
 /* Returns the bytes read (short only at end of file) or a negative errno. */
 ssize_t io_read(struct io_file *f, char *buf, size_t size, uint64_t off);
@@ -108,11 +170,17 @@ ssize_t io_write(struct io_file *f, const char *buf, size_t size, uint64_t off);
  * striped writes (see above). The caller opens them (it knows the path)
  * and hands the handles to io_add_stripes(). */
 bool io_wants_stripes(struct io_file *f);
-/* Adds write handles on other channels (copied); n may be 0. */
+/* Adds write handles on other channels (copied); n may be 0. Handles of
+ * another connection generation than the file's are closed instead. */
 void io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n);
 
 /* Waits for the handle's writes; returns their first error or 0. */
 int io_flush(struct io_file *f);
+
+/* io_flush for the last close: writes that cannot be sent again now (the
+ * link is still down) are given up, and io_hooks.lost says so while the
+ * caller still has the file registered under its path. */
+int io_flush_last(struct io_file *f);
 
 /* io_flush, and when the handle was written since its last FSTAT, an
  * FSTAT sent before waiting (it travels behind the WRITEs, so it costs no
@@ -158,9 +226,10 @@ int io_append_sync(struct io_file *f);
  * into it): drops read-ahead and counts as a write. */
 void io_note_write(struct io_file *f, uint64_t off, uint64_t len);
 
-/* Drains writes, closes the remote handle asynchronously and drops the
- * caller's reference. Returns the handle's sticky write error (the kernel
- * ignores it; callers may log it). */
+/* Drains writes (after a reconnection: replays them, or gives them up
+ * when the file cannot be reopened now), closes the remote handle
+ * asynchronously and drops the caller's reference. Returns the handle's
+ * sticky write error (the kernel ignores it; callers may log it). */
 int io_release(struct io_file *f);
 
 
