@@ -8,6 +8,10 @@
 #include "path.h"
 #include "rfs.h"
 
+/* Listings of one directory started again after reconnections before
+ * giving up with EIO (a link that dies again each time). */
+#define DIROPS_MAX_RELIST 3
+
 struct fs_dirent {
 	char *name;
 	mode_t type;		/* S_IFMT bits, 0 when unknown */
@@ -161,14 +165,24 @@ dir_from_server(struct fs_ctx *c, struct fs_dir *d)
 	struct loadctx l = { c, d };
 	uint64_t gen = cache_gen(c->cache);
 	char *rp;
-	int r;
+	int r, tries;
 
 	if ((r = fsctx_remote(c, d->path, &rp)) < 0)
 		return r;
-	r = rfs_list(fsctx_meta(c), rp, loaded_entry, &l);
+	/* A link that died under the listing (its READDIRs were on a handle
+	 * of the old connection) is listed again from the start: never a half
+	 * listing taken for the whole. A directory gone meanwhile is EIO: the
+	 * kernel still holds it. */
+	for (tries = 0; (r = rfs_list(fsctx_meta(c), rp, loaded_entry, &l)) == -ENOTCONN; tries++) {
+		dir_clear(d);
+		if (tries == DIROPS_MAX_RELIST)
+			break;
+	}
 	free(rp);
 	if (r == 0)
 		dir_to_cache(c, d, gen);
+	else if (r == -ENOTCONN || (tries > 0 && (r == -ENOENT || r == -ENOTDIR)))
+		r = -EIO;
 	return r;
 }
 
