@@ -17,4 +17,12 @@
 
 const struct fuse_operations *ops_table(void);
 
+/* What an operation's result becomes for the kernel: -ENOTCONN (a handle
+ * of a link that died, which the fs reopens where it can) and
+ * -ECONNABORTED (a request whose reply was lost with the link) are -EIO;
+ * a program must never see them ("Transport endpoint is not connected" is
+ * what a dead FUSE mount says). Everything else is passed on. Every
+ * operation of ops_table() answers through it. */
+int ops_errno(int r);
+
 #endif
