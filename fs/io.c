@@ -24,6 +24,8 @@
 /* Reopens one request may go through before it gives up with -EIO (a link
  * that keeps dying right after each reconnection). */
 #define IO_MAX_REOPEN 3
+/* write_piece: queued, but on a handle whose link is gone. */
+#define IO_QUEUED_LOST 1
 
 struct io_chunk {
 	struct io_chunk *next;
@@ -685,8 +687,11 @@ write_send(struct io_file *f, struct io_wreq *w, const struct rfs_handle *h)
 	return r;
 }
 
-/* Sends one piece (len <= max write, within one stripe unit). -ENOTCONN
- * (nothing queued) while earlier writes wait to be sent again. */
+/* Sends one piece (len <= max write, within one stripe unit). Returns 0;
+ * or IO_QUEUED_LOST when it is queued but its handle's link is already
+ * gone (the caller reopens now, so that a file that cannot be reopened
+ * fails this write rather than a later call); or -ENOTCONN, with nothing
+ * queued, while earlier writes wait to be sent again. */
 static int
 write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 {
@@ -722,7 +727,7 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	if (held)
 		return 0;
 	r = write_send(f, w, &h);
-	return r == -ENOTCONN ? 0 : r;
+	return r == -ENOTCONN ? IO_QUEUED_LOST : r;
 }
 
 ssize_t
@@ -755,12 +760,14 @@ io_write(struct io_file *f, const char *buf, size_t size, uint64_t off)
 			n = unit_end - at;	/* a piece never spans two stripes */
 		pthread_mutex_unlock(&f->mu);
 		r = write_piece(f, buf + done, (uint32_t)n, at);
-		if (r == -ENOTCONN) {
+		if (r == -ENOTCONN || r == IO_QUEUED_LOST) {
 			if (tries++ >= IO_MAX_REOPEN)
 				return -EIO;
-			if ((r = io_recover(f, false, 0, false)) < 0)
-				return r;
-			continue;
+			if (io_recover(f, false, 0, false) < 0)
+				return -EIO;
+			if (r == -ENOTCONN)
+				continue;	/* this piece was not queued */
+			r = 0;
 		}
 		if (r < 0)
 			return r;
