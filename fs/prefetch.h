@@ -34,7 +34,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#define PREFETCH_WORKERS 4
+#define PREFETCH_WORKERS 16
 #define PREFETCH_QUEUE 512
 #define PREFETCH_MISSES 3
 #define PREFETCH_BUDGET 256

@@ -191,3 +191,27 @@ def test_read_ahead_saves_round_trips(sshd, tmp_mnt, delay_proxy):
             took[mode] = time.monotonic() - t0
     assert took['default'] >= 40 * 2 * 0.05 * 0.9, took
     assert took['exclusive'] * 2 < took['default'], took
+
+
+def test_walk_reads_sibling_listings_in_parallel(sshd, tmp_mnt, delay_proxy):
+    """find over 48 directories at 50 ms RTT under -o exclusive: the
+    listings of a walked directory's siblings load in parallel (16 at a
+    time), so the walk takes a handful of round trips, not two or three per
+    directory (4 at a time took about 30 round trips here)."""
+    proxy = delay_proxy(sshd.port, 25)
+    sshd.add_known_port(proxy.port)
+    src = sshd.remote_dir('smtest')
+    m = FsMount(sshd, tmp_mnt, src=src, opts=['-o', 'exclusive'])
+    m.sshd = ProxiedSshd(sshd, proxy.port)
+    m.src_mkdir('t')
+    for i in range(48):
+        m.src_mkdir('t/d%02d' % i)
+        m.src_write('t/d%02d/f' % i, b'x')
+    with m:
+        t0 = time.monotonic()
+        found = []
+        for root, dirs, files in os.walk(m.m('t')):
+            found += files
+        took = time.monotonic() - t0
+    assert len(found) == 48
+    assert took < 20 * 0.05, took
