@@ -34,6 +34,7 @@ batch_done(void *arg, int err, const struct fxp_reply *reply)
 	struct fxc_result *res = &b->res[a->i];
 
 	fxc_result_keep(res, err, reply);
+	res->gen = fxc_generation(b->c);
 	pthread_mutex_lock(&b->mu);
 	b->left--;
 	pthread_cond_broadcast(&b->cv);
@@ -43,18 +44,24 @@ batch_done(void *arg, int err, const struct fxp_reply *reply)
 int
 batch_start(struct fxc *c, int chan, struct batch *b)
 {
-	int i, sent = 0;
+	int i, sent = 0, first = -EIO;
 
 	b->c = c;
 	b->started = true;
 	for (i = 0; i < b->n; i++) {
+		int r;
+
 		b->arg[i].b = b;
 		b->arg[i].i = i;
 		pthread_mutex_lock(&b->mu);
 		b->left++;
 		pthread_mutex_unlock(&b->mu);
-		if (fxc_submit(c, chan, &b->pkt[i], batch_done, &b->arg[i]) < 0) {
-			b->res[i].err = -EIO;
+		r = fxc_submit_on(c, chan, b->gen, i == 0 ? b->first_flags : 0, &b->pkt[i],
+				  batch_done, &b->arg[i]);
+		if (r < 0) {
+			b->res[i].err = r == -ENOTCONN ? r : -EIO;
+			if (sent == 0 && first == -EIO)
+				first = b->res[i].err;
 			pthread_mutex_lock(&b->mu);
 			b->left--;
 			pthread_mutex_unlock(&b->mu);
@@ -62,7 +69,7 @@ batch_start(struct fxc *c, int chan, struct batch *b)
 		}
 		sent++;
 	}
-	return sent ? 0 : -EIO;
+	return sent ? 0 : first;
 }
 
 void
@@ -98,7 +105,7 @@ batch_send(struct fxc *c, int chan, struct batch *b)
 
 	b->c = c;
 	for (i = 0; i < b->n; i++)
-		if (fxc_submit(c, chan, &b->pkt[i], batch_dropped, NULL) == 0)
+		if (fxc_submit_on(c, chan, b->gen, 0, &b->pkt[i], batch_dropped, NULL) == 0)
 			sent++;
 	return sent ? 0 : -EIO;
 }
@@ -148,6 +155,7 @@ batch_handle(const struct batch *b, int i, int chan, struct rfs_handle *h)
 	    (r = batch_check(b, i, fxp_dec_handle(&b->res[i].reply, &p, &len))) < 0)
 		return r;
 	h->chan = chan;
+	h->gen = b->res[i].gen;
 	h->len = len;
 	memcpy(h->data, p, len);
 	return 0;

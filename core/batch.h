@@ -35,6 +35,8 @@ struct batch_arg {
 
 struct batch {
 	struct fxc *c;		/* set by batch_start / batch_send */
+	uint32_t gen;		/* requests on a handle: its generation (fxc_submit_on) */
+	unsigned first_flags;	/* FXC_ONCE when the first request is not safe twice */
 	int n;
 	struct wire_buf pkt[BATCH_MAX];
 	struct fxc_result res[BATCH_MAX];	/* filled by batch_run / batch_wait */
@@ -50,8 +52,9 @@ void batch_init(struct batch *b);
 /* The buffer for the next request (encode into it with fxp_enc_*). NULL
  * when full. */
 struct wire_buf *batch_next(struct batch *b);
-/* Sends all on 'chan' and waits for every reply. 0, or -EIO when nothing
- * could be sent (the results then say -EIO too). */
+/* Sends all on 'chan' (with b->gen and b->first_flags, see fxc_submit_on)
+ * and waits for every reply. 0, or -EIO (-ENOTCONN for a gone generation)
+ * when nothing could be sent (the results then say so too). */
 int batch_run(struct fxc *c, int chan, struct batch *b);
 /* The two halves of batch_run, to do other work while the replies travel. */
 int batch_start(struct fxc *c, int chan, struct batch *b);

@@ -37,6 +37,8 @@ opts_init(struct opts *o)
 	o->cache_link_timeout = 20;
 	o->max_conns = 1;
 	o->channels = 4;
+	o->reconnect = true;
+	o->reconnect_timeout = 60;
 }
 
 void

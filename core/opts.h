@@ -109,6 +109,10 @@ struct opts {
 					 * fs/cache.h and fs/prefetch.h) */
 	int max_conns;			/* SSH connections (default 1) */
 	int channels;			/* SFTP channels per connection (default 4) */
+	bool reconnect;			/* reconnect (default) / noreconnect: redial a
+					 * lost link (core/fxc.h "reconnection") */
+	int reconnect_timeout;		/* seconds operations wait for a lost link
+					 * (default 60; 0 = fail at once) */
 	bool kernel_cache, auto_cache, direct_io, ro;
 	bool disable_hardlink;
 	unsigned max_read, max_write;	/* SFTP request sizes; 0 = server limits */
@@ -216,7 +220,7 @@ int opts_parse_remote(struct opts *o, const char *spec, char *err, size_t errlen
 
 /* The sshfs options accepted but without effect (for --help), NULL-ended:
  * workaround=, sshfs_sync, no_readahead, sync_readdir, ssh_protocol=2,
- * sshfs_verbose, writeback_cache=no, unreliable_append, reconnect,
+ * sshfs_verbose, writeback_cache=no, unreliable_append,
  * delay_connect, no_check_root, nonempty, the clean intervals, and libfuse
  * 2's hard_remove, use_ino, readdir_ino, intr, intr_signal=. */
 const char *const *opts_ignored_names(void);

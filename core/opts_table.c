@@ -416,6 +416,9 @@ static const struct optdesc opt_table[] = {
 	INT("directport", directport, 1, 65535, 0),
 	INT("max_conns", max_conns, 1, 64, 0),
 	INT("channels", channels, 1, 64, 0),
+	SET("reconnect", reconnect, true),
+	SET("noreconnect", reconnect, false),
+	INT("reconnect_timeout", reconnect_timeout, 0, 86400, 0),
 	/* remote server process */
 	SET("nice", nice, true),
 	SET("ionice", ionice, true),
@@ -581,8 +584,6 @@ v_writeback(struct opts *o, const char *key, const char *val, char *err, size_t 
 	X("sshfs_verbose", V_NONE, NULL, "errors are always shown") \
 	X("writeback_cache", V_REQ, v_writeback, "there is no writeback cache") \
 	X("unreliable_append", V_NONE, NULL, "there is no writeback cache") \
-	X("reconnect", V_NONE, NULL, "not yet: a lost connection fails pending " \
-	  "requests with EIO; mount again to recover") \
 	X("delay_connect", V_NONE, NULL, "sshmountfs connects and checks before mounting") \
 	X("no_check_root", V_NONE, NULL, "the remote folder is always checked before mounting") \
 	X("nonempty", V_NONE, NULL, "libfuse 3 mounts over non-empty directories anyway") \
@@ -983,6 +984,9 @@ static const char help_main[] =
 "  -o directport=PORT     plain TCP to an sftp-server, no SSH (unencrypted)\n"
 "  -o max_conns=N         SSH connections (default 1)\n"
 "  -o channels=N          SFTP channels per connection (default 4)\n"
+"  -o reconnect           redial a lost connection (the default); noreconnect: do not\n"
+"  -o reconnect_timeout=SECS  how long operations wait for a lost connection\n"
+"                         before failing with EIO (default 60; 0 = at once)\n"
 "  Other ssh_config options, passed to the SSH layer as Name=value:\n";
 
 static const char help_fs[] =

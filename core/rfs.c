@@ -59,8 +59,8 @@ rfs_check(struct fxc *c, int r, const struct fxp_reply *rep)
 /* Sends the packet b (already encoded, or enc < 0 when encoding failed) and
  * waits for the reply. b is always emptied. */
 static int
-rfs_roundtrip(struct fxc *c, int chan, struct wire_buf *b, int enc,
-	      struct fxc_result *res)
+rfs_roundtrip(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *b,
+	      int enc, struct fxc_result *res)
 {
 	int r;
 
@@ -69,19 +69,20 @@ rfs_roundtrip(struct fxc *c, int chan, struct wire_buf *b, int enc,
 		wire_buf_free(b);
 		return enc;
 	}
-	r = fxc_call(c, chan, b, res);
+	r = fxc_call_on(c, chan, gen, flags, b, res);
 	wire_buf_free(b);
 	return r;
 }
 
-/* A request answered by STATUS. */
+/* A request answered by STATUS; gen and flags as fxc_call_on(). */
 static int
-rfs_do_status(struct fxc *c, int chan, struct wire_buf *b, int enc)
+rfs_do_status(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *b,
+	      int enc)
 {
 	struct fxc_result res;
 	int r;
 
-	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0)
+	if ((r = rfs_roundtrip(c, chan, gen, flags, b, enc, &res)) == 0)
 		r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_STATUS), &res.reply);
 	fxc_result_free(&res);
 	return r;
@@ -89,23 +90,24 @@ rfs_do_status(struct fxc *c, int chan, struct wire_buf *b, int enc)
 
 /* A request answered by ATTRS. */
 static int
-rfs_do_attrs(struct fxc *c, int chan, struct wire_buf *b, int enc,
+rfs_do_attrs(struct fxc *c, int chan, uint32_t gen, struct wire_buf *b, int enc,
 	     struct fxp_attr *a)
 {
 	struct fxc_result res;
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0 &&
+	if ((r = rfs_roundtrip(c, chan, gen, 0, b, enc, &res)) == 0 &&
 	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_ATTRS), &res.reply)) == 0)
 		r = rfs_check(c, fxp_dec_attrs(&res.reply, a), &res.reply);
 	fxc_result_free(&res);
 	return r;
 }
 
-/* A request answered by HANDLE; h->chan is set to 'chan'. */
+/* A request answered by HANDLE; h->chan is set to 'chan', h->gen to the
+ * generation the reply came on. */
 static int
-rfs_do_handle(struct fxc *c, int chan, struct wire_buf *b, int enc,
+rfs_do_handle(struct fxc *c, int chan, unsigned flags, struct wire_buf *b, int enc,
 	      struct rfs_handle *h)
 {
 	struct fxc_result res;
@@ -114,10 +116,11 @@ rfs_do_handle(struct fxc *c, int chan, struct wire_buf *b, int enc,
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	if ((r = rfs_roundtrip(c, chan, b, enc, &res)) == 0 &&
+	if ((r = rfs_roundtrip(c, chan, 0, flags, b, enc, &res)) == 0 &&
 	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_HANDLE), &res.reply)) == 0 &&
 	    (r = rfs_check(c, fxp_dec_handle(&res.reply, &p, &n), &res.reply)) == 0) {
 		h->chan = chan;
+		h->gen = res.gen;
 		h->len = n;
 		memcpy(h->data, p, n);
 	}
@@ -154,7 +157,7 @@ rfs_do_name(struct fxc *c, struct wire_buf *b, int enc, char **out)
 	int r;
 
 	*out = NULL;
-	if ((r = rfs_roundtrip(c, -1, b, enc, &res)) == 0 &&
+	if ((r = rfs_roundtrip(c, -1, 0, 0, b, enc, &res)) == 0 &&
 	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_NAME), &res.reply)) == 0)
 		r = rfs_check(c, rfs_first_name(&res.reply, out), &res.reply);
 	fxc_result_free(&res);
@@ -165,6 +168,41 @@ static bool
 rfs_exists(struct fxc *c, const char *path, struct fxp_attr *a)
 {
 	return rfs_lstat(c, path, a) == 0;
+}
+
+/* ---- requests not safe to apply twice ----
+ * They go with FXC_ONCE: when the link died after one was sent, fxc does
+ * not send it again but answers -ECONNABORTED, and what the server's state
+ * now shows decides (the rules are in rfs.h): 0 where it can only be the
+ * request's own effect, -EIO where it cannot be told. */
+
+unsigned
+rfs_open_flags(uint32_t pflags)
+{
+	return (pflags & FXF_EXCL) ? FXC_ONCE : 0;
+}
+
+static int
+rfs_do_once(struct fxc *c, struct wire_buf *b, int enc)
+{
+	return rfs_do_status(c, -1, 0, FXC_ONCE, b, enc);
+}
+
+/* After -ECONNABORTED: 0 when 'done' says the effect is there, else -EIO. */
+static int
+rfs_decided(int r, bool done)
+{
+	if (r != -ECONNABORTED)
+		return r;
+	return done ? 0 : -EIO;
+}
+
+static bool
+rfs_gone(struct fxc *c, const char *path)
+{
+	struct fxp_attr a;
+
+	return rfs_lstat(c, path, &a) == -ENOENT;
 }
 
 static bool
@@ -180,7 +218,7 @@ rfs_stat(struct fxc *c, const char *path, struct fxp_attr *a)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_attrs(c, -1, &b, fxp_enc_path(&b, FXP_STAT, path), a);
+	return rfs_do_attrs(c, -1, 0, &b, fxp_enc_path(&b, FXP_STAT, path), a);
 }
 
 int
@@ -188,7 +226,7 @@ rfs_lstat(struct fxc *c, const char *path, struct fxp_attr *a)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_attrs(c, -1, &b, fxp_enc_path(&b, FXP_LSTAT, path), a);
+	return rfs_do_attrs(c, -1, 0, &b, fxp_enc_path(&b, FXP_LSTAT, path), a);
 }
 
 int
@@ -196,7 +234,7 @@ rfs_fstat(struct fxc *c, const struct rfs_handle *h, struct fxp_attr *a)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_attrs(c, h->chan, &b,
+	return rfs_do_attrs(c, h->chan, h->gen, &b,
 			    fxp_enc_handle(&b, FXP_FSTAT, h->data, h->len), a);
 }
 
@@ -205,7 +243,7 @@ rfs_setstat(struct fxc *c, const char *path, const struct fxp_attr *a)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_status(c, -1, &b, fxp_enc_path_attr(&b, FXP_SETSTAT, path, a));
+	return rfs_do_status(c, -1, 0, 0, &b, fxp_enc_path_attr(&b, FXP_SETSTAT, path, a));
 }
 
 int
@@ -215,7 +253,7 @@ rfs_lsetstat(struct fxc *c, const char *path, const struct fxp_attr *a)
 
 	if (!fxc_has(c, FXC_EXT_LSETSTAT))
 		return -EOPNOTSUPP;
-	return rfs_do_status(c, -1, &b, fxp_enc_lsetstat(&b, path, a));
+	return rfs_do_status(c, -1, 0, 0, &b, fxp_enc_lsetstat(&b, path, a));
 }
 
 int
@@ -223,7 +261,7 @@ rfs_fsetstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_status(c, h->chan, &b,
+	return rfs_do_status(c, h->chan, h->gen, 0, &b,
 			     fxp_enc_fsetstat(&b, h->data, h->len, a));
 }
 
@@ -255,6 +293,10 @@ rfs_open_errno(struct fxc *c, const char *path, uint32_t pflags, int r)
 {
 	struct fxp_attr a;
 
+	/* an exclusive create whose reply was lost: a file there may be
+	 * ours or another's */
+	if (r == -ECONNABORTED)
+		return -EIO;
 	if (r != RFS_FAILURE || !rfs_exists(c, path, &a))
 		return r;
 	if ((pflags & (FXF_CREAT | FXF_EXCL)) == (FXF_CREAT | FXF_EXCL))
@@ -273,7 +315,8 @@ rfs_open(struct fxc *c, int chan, const char *path, uint32_t pflags,
 
 	if (chan < 0 || chan >= fxc_nchannels(c))
 		chan = rfs_pick_chan(c, path);
-	r = rfs_do_handle(c, chan, &b, fxp_enc_open(&b, path, pflags, a), h);
+	r = rfs_do_handle(c, chan, rfs_open_flags(pflags), &b, fxp_enc_open(&b, path, pflags, a),
+			  h);
 	return r == 0 ? 0 : rfs_open_errno(c, path, pflags, r);
 }
 
@@ -284,7 +327,7 @@ rfs_opendir(struct fxc *c, const char *path, struct rfs_handle *h)
 	struct fxp_attr a;
 	int r;
 
-	r = rfs_do_handle(c, rfs_pick_chan(c, path), &b,
+	r = rfs_do_handle(c, rfs_pick_chan(c, path), 0, &b,
 			  fxp_enc_path(&b, FXP_OPENDIR, path), h);
 	/* OpenSSH maps ENOTDIR to NO_SUCH_FILE; a readdir caller deserves
 	 * to know the path is there but is not a directory. */
@@ -299,7 +342,7 @@ rfs_close(struct fxc *c, const struct rfs_handle *h)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_status(c, h->chan, &b,
+	return rfs_do_status(c, h->chan, h->gen, 0, &b,
 			     fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len));
 }
 
@@ -317,7 +360,7 @@ rfs_close_async(struct fxc *c, const struct rfs_handle *h)
 	struct wire_buf b = { 0 };
 
 	if (fxp_enc_handle(&b, FXP_CLOSE, h->data, h->len) == 0)
-		(void)fxc_submit(c, h->chan, &b, rfs_close_done, NULL);
+		(void)fxc_submit_on(c, h->chan, h->gen, 0, &b, rfs_close_done, NULL);
 	wire_buf_free(&b);
 }
 
@@ -355,7 +398,7 @@ rfs_readdir(struct fxc *c, const struct rfs_handle *h, rfs_dirent_fn *fn, void *
 	struct fxc_result res;
 	int r;
 
-	r = rfs_roundtrip(c, h->chan, &b,
+	r = rfs_roundtrip(c, h->chan, h->gen, 0, &b,
 			  fxp_enc_handle(&b, FXP_READDIR, h->data, h->len), &res);
 	if (r == 0 && (r = fxp_reply_errno(&res.reply, FXP_NAME)) == 0)
 		r = rfs_walk_names(&res.reply, fn, arg);
@@ -402,7 +445,7 @@ rfs_mkdir(struct fxc *c, const char *path, mode_t mode)
 	struct wire_buf b = { 0 };
 	int r;
 
-	r = rfs_do_status(c, -1, &b, fxp_enc_path_attr(&b, FXP_MKDIR, path, &a));
+	r = rfs_do_once(c, &b, fxp_enc_path_attr(&b, FXP_MKDIR, path, &a));
 	return rfs_mkdir_errno(c, path, r);
 }
 
@@ -411,6 +454,8 @@ rfs_mkdir_errno(struct fxc *c, const char *path, int r)
 {
 	struct fxp_attr st;
 
+	if (r == -ECONNABORTED)
+		return rfs_decided(r, rfs_exists(c, path, &st) && rfs_is_dir(&st));
 	if (r == RFS_FAILURE && rfs_exists(c, path, &st))
 		return -EEXIST;
 	return r;
@@ -423,7 +468,9 @@ rfs_rmdir(struct fxc *c, const char *path)
 	struct fxp_attr st;
 	int r;
 
-	r = rfs_do_status(c, -1, &b, fxp_enc_path(&b, FXP_RMDIR, path));
+	r = rfs_do_once(c, &b, fxp_enc_path(&b, FXP_RMDIR, path));
+	if (r == -ECONNABORTED)
+		return rfs_decided(r, rfs_gone(c, path));
 	if (r != RFS_FAILURE || !rfs_exists(c, path, &st))
 		return r;
 	if ((st.flags & FXA_PERMISSIONS) && !rfs_is_dir(&st))
@@ -439,7 +486,9 @@ rfs_remove(struct fxc *c, const char *path)
 	struct fxp_attr st;
 	int r;
 
-	r = rfs_do_status(c, -1, &b, fxp_enc_path(&b, FXP_REMOVE, path));
+	r = rfs_do_once(c, &b, fxp_enc_path(&b, FXP_REMOVE, path));
+	if (r == -ECONNABORTED)
+		return rfs_decided(r, rfs_gone(c, path));
 	/* unlink(2) of a directory is EISDIR on Linux; OpenSSH folds it. */
 	if (r == RFS_FAILURE && rfs_exists(c, path, &st) && rfs_is_dir(&st))
 		return -EISDIR;
@@ -470,7 +519,19 @@ rfs_plain_rename(struct fxc *c, const char *from, const char *to)
 {
 	struct wire_buf b = { 0 };
 
-	return rfs_do_status(c, -1, &b, fxp_enc_path2(&b, FXP_RENAME, from, to));
+	return rfs_do_once(c, &b, fxp_enc_path2(&b, FXP_RENAME, from, to));
+}
+
+/* A rename whose reply was lost is done when 'from' is gone and 'to' is
+ * there. */
+static int
+rfs_rename_decided(struct fxc *c, const char *from, const char *to, int r)
+{
+	struct fxp_attr st;
+
+	if (r != -ECONNABORTED)
+		return r;
+	return rfs_decided(r, rfs_gone(c, from) && rfs_exists(c, to, &st));
 }
 
 /* noreplace: the LSTAT check is not atomic with the rename, but plain
@@ -486,21 +547,21 @@ rfs_rename(struct fxc *c, const char *from, const char *to, bool noreplace)
 	if (noreplace) {
 		if (rfs_exists(c, to, &st))
 			return -EEXIST;
-		r = rfs_plain_rename(c, from, to);
+		r = rfs_rename_decided(c, from, to, rfs_plain_rename(c, from, to));
 		return r == RFS_FAILURE && rfs_exists(c, to, &st) ? -EEXIST : r;
 	}
 	if (!fxc_has(c, FXC_EXT_POSIX_RENAME))
 		/* Without posix-rename an existing 'to' makes the server
 		 * refuse; we report that rather than emulate a non-atomic
 		 * remove-then-rename. */
-		return rfs_rename_errno(c, from, to, rfs_plain_rename(c, from, to));
-	r = rfs_do_status(c, -1, &b, fxp_enc_ext_path2(&b,
-			  "posix-rename@openssh.com", from, to));
+		return rfs_rename_errno(c, from, to, rfs_rename_decided(c, from, to,
+						rfs_plain_rename(c, from, to)));
+	r = rfs_do_once(c, &b, fxp_enc_ext_path2(&b, "posix-rename@openssh.com", from, to));
 	/* Announced but refused (sftp-server -P): the plain request may
 	 * still be allowed. */
 	if (r == -EOPNOTSUPP || r == -EACCES)
 		r = rfs_plain_rename(c, from, to);
-	return rfs_rename_errno(c, from, to, r);
+	return rfs_rename_errno(c, from, to, rfs_rename_decided(c, from, to, r));
 }
 
 int
@@ -517,7 +578,14 @@ rfs_symlink(struct fxc *c, const char *target, const char *linkpath)
 		enc = fxp_enc_path2(&b, FXP_SYMLINK, target, linkpath);
 	else
 		enc = fxp_enc_path2(&b, FXP_SYMLINK, linkpath, target);
-	r = rfs_do_status(c, -1, &b, enc);
+	r = rfs_do_once(c, &b, enc);
+	if (r == -ECONNABORTED) {
+		char *now = NULL;
+		bool done = rfs_readlink(c, linkpath, &now) == 0 && strcmp(now, target) == 0;
+
+		free(now);
+		return rfs_decided(r, done);
+	}
 	if (r == RFS_FAILURE && rfs_exists(c, linkpath, &st))
 		return -EEXIST;
 	return r;
@@ -540,8 +608,10 @@ rfs_link(struct fxc *c, const char *from, const char *to)
 
 	if (!fxc_has(c, FXC_EXT_HARDLINK))
 		return -EOPNOTSUPP;
-	r = rfs_do_status(c, -1, &b, fxp_enc_ext_path2(&b, "hardlink@openssh.com",
-						       from, to));
+	r = rfs_do_once(c, &b, fxp_enc_ext_path2(&b, "hardlink@openssh.com", from, to));
+	/* a name at 'to' may be our link or another's file: not certain */
+	if (r == -ECONNABORTED)
+		return -EIO;
 	if (r == RFS_FAILURE && rfs_exists(c, to, &st))
 		return -EEXIST;
 	return r;
@@ -580,7 +650,7 @@ rfs_fsync(struct fxc *c, const struct rfs_handle *h)
 
 	if (!fxc_has(c, FXC_EXT_FSYNC))
 		return -EOPNOTSUPP;
-	return rfs_do_status(c, h->chan, &b, fxp_enc_ext_handle(&b,
+	return rfs_do_status(c, h->chan, h->gen, 0, &b, fxp_enc_ext_handle(&b,
 			     "fsync@openssh.com", h->data, h->len));
 }
 
@@ -594,8 +664,8 @@ rfs_statvfs(struct fxc *c, const char *path, struct statvfs *st)
 	memset(st, 0, sizeof(*st));
 	if (!fxc_has(c, FXC_EXT_STATVFS))
 		return -EOPNOTSUPP;
-	r = rfs_roundtrip(c, -1, &b, fxp_enc_ext_path(&b, "statvfs@openssh.com",
-						      path), &res);
+	r = rfs_roundtrip(c, -1, 0, 0, &b, fxp_enc_ext_path(&b, "statvfs@openssh.com",
+							    path), &res);
 	if (r == 0 &&
 	    (r = rfs_check(c, fxp_reply_errno(&res.reply, FXP_EXTENDED_REPLY), &res.reply)) == 0)
 		r = rfs_check(c, fxp_dec_statvfs(&res.reply, st), &res.reply);
@@ -615,7 +685,9 @@ rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
 	 * processes, which cannot see each other's handles. */
 	if (in->chan != out->chan)
 		return -EXDEV;
-	return rfs_do_status(c, in->chan, &b, fxp_enc_copy_data(&b, in->data,
+	if (in->gen != out->gen)
+		return -ENOTCONN;
+	return rfs_do_status(c, in->chan, in->gen, 0, &b, fxp_enc_copy_data(&b, in->data,
 			     in->len, off_in, len, out->data, out->len, off_out));
 }
 
@@ -666,9 +738,9 @@ rfs_read_reply(struct rfs_actx *x, int err, const struct fxp_reply *rep,
 		x->zero_seen = true;
 		err = fxp_enc_read(&b, x->h.data, x->h.len, x->off, x->len);
 		if (err == 0)
-			err = fxc_submit(x->c, x->h.chan, &b, rfs_read_done, x);
+			err = fxc_submit_on(x->c, x->h.chan, x->h.gen, 0, &b, rfs_read_done, x);
 		wire_buf_free(&b);
-		return err == 0 ? 1 : -EIO;
+		return err == 0 ? 1 : err == -ENOTCONN ? err : -EIO;
 	}
 	return err;
 }
@@ -704,7 +776,7 @@ rfs_status_done(void *arg, int err, const struct fxp_reply *rep)
 
 /* Submits an encoded packet with a heap context for the callback. */
 static int
-rfs_submit_ctx(struct fxc *c, int chan, struct wire_buf *b, int enc,
+rfs_submit_ctx(struct fxc *c, const struct rfs_handle *h, struct wire_buf *b, int enc,
 	       fxc_done_fn *done, const struct rfs_actx *ctx)
 {
 	struct rfs_actx *x;
@@ -719,7 +791,7 @@ rfs_submit_ctx(struct fxc *c, int chan, struct wire_buf *b, int enc,
 		return -ENOMEM;
 	}
 	*x = *ctx;
-	r = fxc_submit(c, chan, b, done, x);
+	r = fxc_submit_on(c, h->chan, h->gen, 0, b, done, x);
 	wire_buf_free(b);
 	if (r != 0)
 		free(x);	/* done will not be called */
@@ -734,7 +806,7 @@ rfs_read_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 				      .off = off };
 	struct wire_buf b = { 0 };
 
-	return rfs_submit_ctx(c, h->chan, &b,
+	return rfs_submit_ctx(c, h, &b,
 			      fxp_enc_read(&b, h->data, h->len, off, len),
 			      rfs_read_done, &ctx);
 }
@@ -746,7 +818,7 @@ rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 	const struct rfs_actx ctx = { .scb = cb, .arg = arg, .c = c };
 	struct wire_buf b = { 0 };
 
-	return rfs_submit_ctx(c, h->chan, &b,
+	return rfs_submit_ctx(c, h, &b,
 			      fxp_enc_write(&b, h->data, h->len, off, data, len),
 			      rfs_status_done, &ctx);
 }
@@ -929,7 +1001,7 @@ rfs_wchunk_submit(struct rfs_chunk *ck)
 	if ((r = fxp_enc_write(&b, h->data, h->len, ck->off,
 			       ck->job->wbuf + (ck->off - ck->job->off0), ck->len)) != 0)
 		return r;
-	r = fxc_submit(ck->job->c, h->chan, &b, rfs_wchunk_done, ck);
+	r = fxc_submit_on(ck->job->c, h->chan, h->gen, 0, &b, rfs_wchunk_done, ck);
 	wire_buf_free(&b);
 	return r;
 }

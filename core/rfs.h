@@ -15,13 +15,20 @@
  *
  * Reconnection (fxc.h): a request on a handle is tied to the handle's
  * generation; once that connection is gone it returns -ENOTCONN (the
- * caller reopens by path, see fs/io.h). Path requests wait for the link
- * and are sent again. A request that is not safe to apply twice (remove,
- * rmdir, mkdir, rename, symlink, link, exclusive create) whose reply was
- * lost with the link is decided here by looking at the server's state
- * where the outcome is certain (e.g. remove: the name is gone; mkdir: a
- * directory is there), and is -EIO otherwise: never applied twice, never
- * -ECONNABORTED to the caller.
+ * caller reopens by path, see fs/io.h); rfs_close too (the server process
+ * that held the handle is gone, and the handle with it). Path requests
+ * wait for the link and are sent again. A request that is not safe to
+ * apply twice (remove, rmdir, mkdir, rename, symlink, link, exclusive
+ * create) whose reply was lost with the link is decided here by looking at
+ * the server's state where the outcome is certain, and is -EIO otherwise:
+ * never applied twice, never -ECONNABORTED to the caller. The rules:
+ *   remove, rmdir      0 when the name is gone (LSTAT: ENOENT), else -EIO;
+ *   mkdir              0 when a directory is there, else -EIO;
+ *   rename             0 when 'from' is gone and 'to' is there, else -EIO;
+ *   symlink            0 when linkpath is a symlink to target, else -EIO;
+ *   link               -EIO (a name at 'to' may be another's);
+ *   exclusive create   -EIO (a file there may be another's).
+ * A handle's gen is the generation its OPEN/OPENDIR reply came on.
  */
 #ifndef SSHMOUNTFS_RFS_H
 #define SSHMOUNTFS_RFS_H

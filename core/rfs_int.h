@@ -18,10 +18,15 @@ int rfs_violation(struct fxc *c, int r, const struct fxp_reply *rep);
  * or a decoder error (-EBADMSG / -EPROTO: the caller calls rfs_violation). */
 int rfs_walk_names(const struct fxp_reply *rep, rfs_dirent_fn *fn, void *arg);
 
+/* The fxc flags of an OPEN with pflags: FXC_ONCE for an exclusive create. */
+unsigned rfs_open_flags(uint32_t pflags);
+
 /* The errno behind OpenSSH's catch-all FAILURE (r) for an OPEN of path
- * with pflags (-EEXIST, -EISDIR), found by an LSTAT; other r pass. */
+ * with pflags (-EEXIST, -EISDIR), found by an LSTAT; other r pass; an
+ * exclusive create whose reply was lost (-ECONNABORTED) is -EIO. */
 int rfs_open_errno(struct fxc *c, const char *path, uint32_t pflags, int r);
-/* The same for MKDIR: -EEXIST when path exists. */
+/* The same for MKDIR: -EEXIST when path exists; after -ECONNABORTED 0
+ * when a directory is there, else -EIO. */
 int rfs_mkdir_errno(struct fxc *c, const char *path, int r);
 
 #endif

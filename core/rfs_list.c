@@ -79,7 +79,7 @@ fill_window(struct ls *l)
 		r = fxp_enc_handle(&b, FXP_READDIR, l->h.data, l->h.len);
 		pthread_mutex_unlock(&l->mu);
 		if (r == 0)
-			r = fxc_submit(l->c, l->h.chan, &b, readdir_done, s);
+			r = fxc_submit_on(l->c, l->h.chan, l->h.gen, 0, &b, readdir_done, s);
 		wire_buf_free(&b);
 		pthread_mutex_lock(&l->mu);
 		if (r < 0) {

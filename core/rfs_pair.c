@@ -40,6 +40,7 @@ rfs_open_lstat(struct fxc *c, int chan, const char *path, uint32_t pflags,
 	if (chan < 0 || chan >= fxc_nchannels(c))
 		chan = rfs_pick_chan(c, path);
 	batch_init(&b);
+	b.first_flags = rfs_open_flags(pflags);
 	r = fxp_enc_open(batch_next(&b), path, pflags, a);
 	r = r ?: fxp_enc_path(batch_next(&b), FXP_LSTAT, path);
 	r = pair_run(c, chan, &b, r, h, after);
@@ -54,6 +55,7 @@ rfs_mkdir_lstat(struct fxc *c, const char *path, const struct fxp_attr *a,
 	int r;
 
 	batch_init(&b);
+	b.first_flags = FXC_ONCE;
 	r = fxp_enc_path_attr(batch_next(&b), FXP_MKDIR, path, a);
 	r = r ?: fxp_enc_path(batch_next(&b), FXP_LSTAT, path);
 	r = pair_run(c, rfs_pick_chan(c, path), &b, r, NULL, after);
@@ -85,6 +87,7 @@ rfs_fsetstat_fstat(struct fxc *c, const struct rfs_handle *h, const struct fxp_a
 	int r;
 
 	batch_init(&b);
+	b.gen = h->gen;
 	r = fxp_enc_fsetstat(batch_next(&b), h->data, h->len, a);
 	r = r ?: fxp_enc_handle(batch_next(&b), FXP_FSTAT, h->data, h->len);
 	return pair_run(c, h->chan, &b, r, NULL, after);
@@ -102,6 +105,7 @@ rfs_fstat_send(struct fxc *c, const struct rfs_handle *h)
 	if (p == NULL)
 		return NULL;
 	batch_init(&p->b);
+	p->b.gen = h->gen;
 	if (fxp_enc_handle(batch_next(&p->b), FXP_FSTAT, h->data, h->len) == 0)
 		(void)batch_start(c, h->chan, &p->b);
 	return p;
@@ -135,6 +139,7 @@ rfs_open_each(struct fxc *c, const char *path, uint32_t pflags, const int *chans
 		n = RFS_OPEN_EACH_MAX;
 	for (i = 0; i < n; i++) {
 		batch_init(&b[i]);
+		b[i].first_flags = rfs_open_flags(pflags);
 		if (fxp_enc_open(batch_next(&b[i]), path, pflags, NULL) == 0)
 			(void)batch_start(c, chans[i], &b[i]);
 	}

@@ -35,8 +35,22 @@ struct fxc_config;
 struct sshc;
 
 /* The engine settings of a mount (keepalive from ServerAliveInterval and
- * ServerAliveCountMax, max_read, max_write). */
+ * ServerAliveCountMax, max_read, max_write, reconnect_timeout). The
+ * session_start_*() functions add the redial (fxc.h "reconnection") when
+ * o->reconnect: SSH logs in again without a person, with the host key
+ * pinned to the one of the connection the engine started on (another key:
+ * -EKEYREJECTED, its message with both SHA256 fingerprints) and the kept
+ * secrets (session_keep_secrets); a refused login is -EACCES. ssh_command=
+ * runs the command again. directport= does not redial: its socket came
+ * from the reachable check. */
 void session_engine_config(const struct opts *o, struct fxc_config *cfg);
+
+/* With o->reconnect, makes the logins of this process keep the key
+ * passphrase and password they used (sshc_secrets_keep) for the redials;
+ * call before the mount's first login. session_forget_secrets() wipes them
+ * (at unmount). */
+void session_keep_secrets(const struct opts *o);
+void session_forget_secrets(void);
 
 /* The engine over an authenticated SSH connection; takes conn on success
  * and on failure (the engine owns it from here; fxc_free closes it). */
@@ -54,7 +68,8 @@ int session_start_fd(const struct opts *o, int fd, struct fxc **out, char *err, 
 
 /* Every step at once, for the transport o selects: a new engine for a
  * mount whose checks passed before (server_cmd is what they chose). Never
- * prompts: SSH logins use what sshc_open() may use without a terminal.
+ * prompts: SSH logins use the agent, keys without a passphrase and the
+ * kept secrets (sshc_use_kept_secrets), and check known_hosts.
  * SSH only for now: ssh_command= and directport= have one connection
  * each, made by the checks (-EOPNOTSUPP). */
 int session_open(const struct opts *o, const char *server_cmd, struct fxc **out, char *err,

@@ -116,6 +116,27 @@ int sshc_authenticate(struct sshc *s, struct sshc_error *e);
  * password authentication; wiped by sshc_authenticate(). 0 or -EINVAL. */
 int sshc_set_password(struct sshc *s, struct secret *pw);
 
+/* Kept secrets, for logins without a person later (reconnection): after
+ * sshc_secrets_keep(), every successful sshc_authenticate() of the process
+ * copies the first key passphrase that opened a key and the password it
+ * had (password_stdin, sshc_set_password) into one process-wide store in
+ * guarded memory (secret.h), until sshc_secrets_forget() wipes it. Any
+ * thread (the store has its own lock). */
+void sshc_secrets_keep(void);
+void sshc_secrets_forget(void);
+
+/* Makes s's sshc_authenticate() ask nobody and read nothing: batch mode,
+ * no passphrase_fd, no password from stdin; an encrypted key is tried with
+ * the kept passphrase, password methods with the kept password. For
+ * reconnection. Call before sshc_authenticate(). 0 or -ENOMEM. */
+int sshc_use_kept_secrets(struct sshc *s);
+
+/* The server's host key itself (type and base64 of its public blob, e.g.
+ * "ssh-ed25519 AAAA..."), after connect, in *out (heap; free()): to pin the
+ * key a mount verified and compare it at reconnection. 0, -ENOENT before
+ * the key exchange, or -ENOMEM. */
+int sshc_host_key(struct sshc *s, char **out);
+
 /* sshc_new + connect + verify_host + authenticate; on failure nothing is
  * left (*out NULL). */
 int sshc_open(const struct opts *o, struct sshc **out, struct sshc_error *e);

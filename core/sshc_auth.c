@@ -6,6 +6,7 @@
 #include "sshc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,63 @@ ask_user(const struct sshc *s, const char *prompt, struct secret **out, const ch
 	return -ENXIO;
 }
 
+/* ---- kept secrets (reconnection, sshc.h) ---------------------------------- */
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool kept_on;
+static struct secret *kept_pass, *kept_pw;
+
+void
+sshc_secrets_keep(void)
+{
+	pthread_mutex_lock(&kept_lock);
+	kept_on = true;
+	pthread_mutex_unlock(&kept_lock);
+}
+
+void
+sshc_secrets_forget(void)
+{
+	pthread_mutex_lock(&kept_lock);
+	kept_on = false;
+	kept_pass = secret_free(kept_pass);
+	kept_pw = secret_free(kept_pw);
+	pthread_mutex_unlock(&kept_lock);
+}
+
+/* The first one wins: later logins use what the mount's first one did. */
+static void
+kept_copy(struct secret **slot, const struct secret *sec)
+{
+	pthread_mutex_lock(&kept_lock);
+	if (kept_on && *slot == NULL && sec != NULL && secret_from_bytes(sec->s, sec->len, slot) < 0)
+		*slot = NULL;
+	pthread_mutex_unlock(&kept_lock);
+}
+
+int
+sshc_use_kept_secrets(struct sshc *s)
+{
+	int rc = 0;
+
+	s->batch = true;
+	s->password_stdin = false;
+	s->passphrase_fd = -1;
+	s->pw = secret_free(s->pw);
+	s->fd_pass = secret_free(s->fd_pass);
+	pthread_mutex_lock(&kept_lock);
+	if (kept_pw != NULL)
+		rc = secret_from_bytes(kept_pw->s, kept_pw->len, &s->pw);
+	if (rc == 0 && kept_pass != NULL) {
+		rc = secret_from_bytes(kept_pass->s, kept_pass->len, &s->fd_pass);
+		/* as if read from passphrase_fd: tried once per key, no prompt */
+		s->fd_pass_read = true;
+		s->passphrase_fd = rc == 0 ? 0 : -1;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	return rc;
+}
+
 /* passphrase_fd first (read once, tried once per key), else a person.
  * *owned tells whether the caller must free *pp. */
 static int
@@ -190,6 +248,8 @@ load_encrypted(struct sshc *s, struct auth_run *st, const char *path, const char
 		}
 		asked = false;
 		rc = ssh_pki_import_privkey_file(path, pp->s, note_asked_cb, &asked, key);
+		if (rc == SSH_OK)
+			kept_copy(&kept_pass, pp);
 		if (owned)
 			secret_free(pp);
 		if (rc == SSH_OK)
@@ -697,7 +757,9 @@ sshc_authenticate(struct sshc *s, struct sshc_error *e)
 		rc = auth_lost(s, e);
 	else
 		rc = auth_chain(s, &st, e);
-	/* Secrets live no longer than the login. */
+	if (rc == 0)
+		kept_copy(&kept_pw, s->pw);
+	/* Secrets live no longer than the login (copies kept above, if asked). */
 	s->pw = secret_free(s->pw);
 	s->fd_pass = secret_free(s->fd_pass);
 	return rc;

@@ -86,6 +86,29 @@ sshc_note_server_key(struct sshc *s)
 	ssh_key_free(key);
 }
 
+int
+sshc_host_key(struct sshc *s, char **out)
+{
+	ssh_key key = NULL;
+	char *b64 = NULL;
+	const char *type;
+	int rc = 0;
+
+	*out = NULL;
+	if (ssh_get_server_publickey(s->ss, &key) < 0)
+		return -ENOENT;
+	type = ssh_key_type_to_char(ssh_key_type(key));
+	if (ssh_pki_export_pubkey_base64(key, &b64) < 0)
+		rc = -ENOMEM;
+	if (rc == 0 && asprintf(out, "%s %s", type ? type : "?", b64) < 0) {
+		*out = NULL;
+		rc = -ENOMEM;
+	}
+	ssh_string_free_char(b64);
+	ssh_key_free(key);
+	return rc;
+}
+
 /* ---- host key ------------------------------------------------------------- */
 
 struct kh_hit {

@@ -24,9 +24,10 @@ conns_open_extra(struct fs_ctx *c, const struct opts *o, const char *server_cmd)
 
 	if (o->max_conns <= 1)
 		return 0;
-	if (o->ssh_command || o->directport > 0 || o->password_stdin) {
+	/* the password from stdin is kept for later logins only with reconnect */
+	if (o->ssh_command || o->directport > 0 || (o->password_stdin && !o->reconnect)) {
 		log_info("max_conns=%d: one connection only with ssh_command=, directport= "
-			 "or password_stdin", o->max_conns);
+			 "or password_stdin with noreconnect", o->max_conns);
 		return 0;
 	}
 	for (i = 1; i < o->max_conns && i < FS_MAX_CONNS; i++) {

@@ -6,8 +6,9 @@
  * sftp_server=PATH, or the nice/ionice/nocache prefix; the same engine
  * settings), so open files spread over several ciphers' worth of CPU (one
  * core per connection's I/O thread). Only SSH transports have them
- * (ssh_command= and directport= stay at one, as in sshfs), and
- * password_stdin keeps one (the password was read once). A connection that
+ * (ssh_command= and directport= stay at one, as in sshfs); password_stdin
+ * keeps one with noreconnect (the password was read once; with reconnect
+ * it is kept for later logins, core/session.h). A connection that
  * fails to open is logged and skipped: the mount works with what it has.
  *
  * Thread: main(), before the loop.

@@ -24,6 +24,7 @@
 #include "fuseapi.h"
 #include "log.h"
 #include "mntpt.h"
+#include "session.h"
 #include "mount.h"
 #include "opts.h"
 #include "secret.h"
@@ -120,6 +121,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		daemon_fail(&d, rc);
 	fsctx_destroy(&c);
+	session_forget_secrets();
 	opts_free(&o);
 	return rc;
 }

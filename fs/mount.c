@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ops.h"
 #include "probe.h"
+#include "session.h"
 #include "status.h"
 
 struct live {
@@ -44,6 +45,9 @@ connect_checked(struct fs_ctx *c, const struct opts *o)
 	char err[512] = "";
 	int r;
 
+	/* before the first login: a passphrase or password it takes is
+	 * needed again to reconnect */
+	session_keep_secrets(o);
 	r = chk_run(o, o->full_check ? CHK_PLAN_FULL : CHK_PLAN_LIGHT, res, &s);
 	if (r != 0) {
 		if (chk_failed(res) >= 0)

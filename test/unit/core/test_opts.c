@@ -123,6 +123,8 @@ test_defaults(void)
 		  o.cache_link_timeout == 20);
 	TAP_EQ_INT(o.max_conns, 1);
 	TAP_EQ_INT(o.channels, 4);
+	TAP_CHECK(o.reconnect);
+	TAP_EQ_INT(o.reconnect_timeout, 60);
 	TAP_EQ_INT(o.reach_tries, 5);
 	TAP_EQ_INT(o.reach_timeout_ms, 2000);
 	TAP_EQ_INT(o.reach_pause_ms, 500);
@@ -203,6 +205,11 @@ static const struct ok_case ok_cases[] = {
 	I("directport=1234", directport, 1234),
 	I("max_conns=4", max_conns, 4),
 	I("channels=8", channels, 8),
+	B("reconnect", reconnect, true),
+	B("noreconnect", reconnect, false),
+	B("noreconnect,reconnect", reconnect, true),
+	I("reconnect_timeout=0", reconnect_timeout, 0),
+	I("reconnect_timeout=300", reconnect_timeout, 300),
 	/* remote server process */
 	B("nice", nice, true),
 	B("ionice", ionice, true),
@@ -451,6 +458,11 @@ static const struct err_case err_cases[] = {
 	{ "max_conns=0", "max_conns must be 1-64, got '0'" },
 	{ "max_conns=65", "max_conns must be 1-64, got '65'" },
 	{ "channels=0", "channels must be 1-64, got '0'" },
+	{ "reconnect_timeout=-1", "reconnect_timeout must be 0-86400, got '-1'" },
+	{ "reconnect_timeout=x", "reconnect_timeout must be 0-86400, got 'x'" },
+	{ "reconnect_timeout=1.5", "reconnect_timeout must be 0-86400, got '1.5'" },
+	{ "reconnect_timeout", "option 'reconnect_timeout' needs a value" },
+	{ "noreconnect=1", "option 'noreconnect' takes no value" },
 	{ "max_read=20000000", "max_read must be 0-16777216, got '20000000'" },
 	{ "max_write=abc", "max_write must be 0-16777216, got 'abc'" },
 	{ "ServerAliveInterval=abc", "ServerAliveInterval must be 0-86400, got 'abc'" },
@@ -556,7 +568,7 @@ test_noise(void)
 static const char *const ignored_samples[] = {
 	"workaround=rename:renamexdev", "sshfs_sync", "no_readahead", "sync_readdir",
 	"ssh_protocol=2", "sshfs_verbose", "writeback_cache=no", "unreliable_append",
-	"reconnect", "delay_connect", "no_check_root", "nonempty",
+	"delay_connect", "no_check_root", "nonempty",
 	"cache_clean_interval=60", "cache_min_clean_interval=5",
 	"dcache_clean_interval=60", "dcache_min_clean_interval=5", "hard_remove",
 	"use_ino", "readdir_ino", "intr", "intr_signal=10",

@@ -870,6 +870,210 @@ test_pairs(void)
 	stop(&s, c);
 }
 
+/* ---- reconnection: requests not safe to apply twice ---- */
+
+/* The first server never answers: the link dies with the request sent. */
+static int
+h_silent(struct srv *s, uint8_t type, uint32_t id, struct wire_rd *rd, const struct seen *q)
+{
+	(void)s, (void)type, (void)id, (void)rd, (void)q;
+	return 0;
+}
+
+/* The server after the reconnect: names under /there exist (directories
+ * under /there/d, symlinks to "t" under /there/l, files elsewhere), the
+ * rest does not. */
+static int
+h_after(struct srv *s, uint8_t type, uint32_t id, struct wire_rd *rd, const struct seen *q)
+{
+	static const char *const target[] = { "t" };
+
+	(void)rd;
+	if (type == FXP_LSTAT || type == FXP_STAT) {
+		if (strncmp(q->a, "/there", 6) != 0)
+			reply_status(s, id, FX_NO_SUCH_FILE);
+		else
+			reply_attrs(s, id, strncmp(q->a, "/there/d", 8) == 0 ? 040755 : 0100644, 0);
+	} else if (type == FXP_READLINK && strncmp(q->a, "/there/l", 8) == 0) {
+		reply_names(s, id, target, 1, 0);
+	} else {
+		reply_status(s, id, FX_FAILURE);	/* nothing is applied twice */
+	}
+	return 0;
+}
+
+static int
+rc_redial(void *arg, struct fxc_transport **out, char *err, size_t errlen)
+{
+	struct srv *s = arg;
+	int sv[2];
+
+	(void)err, (void)errlen;
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->handler = h_after;
+	s->openssh = true;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	s->fd = sv[1];
+	pthread_create(&s->tid, NULL, srv_main, s);
+	return fxc_transport_fds(sv[0], sv[0], 0, out);
+}
+
+enum rc_op { RC_REMOVE, RC_RMDIR, RC_MKDIR, RC_RENAME, RC_SYMLINK, RC_LINK, RC_EXCL };
+
+struct rc_case {
+	enum rc_op op;
+	const char *a, *b;
+	int want;
+	struct fxc *c;
+	int got;
+};
+
+static void *
+rc_run(void *arg)
+{
+	struct rc_case *k = arg;
+	struct rfs_handle h;
+
+	switch (k->op) {
+	case RC_REMOVE: k->got = rfs_remove(k->c, k->a); break;
+	case RC_RMDIR: k->got = rfs_rmdir(k->c, k->a); break;
+	case RC_MKDIR: k->got = rfs_mkdir(k->c, k->a, 0755); break;
+	case RC_RENAME: k->got = rfs_rename(k->c, k->a, k->b, false); break;
+	case RC_SYMLINK: k->got = rfs_symlink(k->c, k->b, k->a); break;
+	case RC_LINK: k->got = rfs_link(k->c, k->a, k->b); break;
+	case RC_EXCL:
+		k->got = rfs_open(k->c, -1, k->a, FXF_WRITE | FXF_CREAT | FXF_EXCL, NULL, &h);
+		break;
+	}
+	return NULL;
+}
+
+/* Each case: the request goes out, the link dies before the answer, the
+ * new server shows a state, and rfs decides from it (rfs.h). */
+static void
+test_reconnect_once(void)
+{
+	static struct rc_case cases[] = {
+		{ RC_REMOVE, "/gone/f", NULL, 0, NULL, 1 },
+		{ RC_REMOVE, "/there/f", NULL, -EIO, NULL, 1 },
+		{ RC_RMDIR, "/gone/d", NULL, 0, NULL, 1 },
+		{ RC_RMDIR, "/there/d", NULL, -EIO, NULL, 1 },
+		{ RC_MKDIR, "/there/d1", NULL, 0, NULL, 1 },
+		{ RC_MKDIR, "/there/f1", NULL, -EIO, NULL, 1 },
+		{ RC_MKDIR, "/gone/d1", NULL, -EIO, NULL, 1 },
+		{ RC_RENAME, "/gone/a", "/there/b", 0, NULL, 1 },
+		{ RC_RENAME, "/there/a", "/there/b", -EIO, NULL, 1 },
+		{ RC_RENAME, "/gone/a", "/gone/b", -EIO, NULL, 1 },
+		{ RC_SYMLINK, "/there/l1", "t", 0, NULL, 1 },
+		{ RC_SYMLINK, "/there/f2", "t", -EIO, NULL, 1 },
+		{ RC_LINK, "/there/a", "/there/b", -EIO, NULL, 1 },
+		{ RC_EXCL, "/there/new", NULL, -EIO, NULL, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rc_case *k = &cases[i];
+		struct fxc_config cfg = { .request_timeout_ms = 5000, .reconnect_timeout_ms = 5000,
+					  .redial = rc_redial };
+		struct srv s1, s2;
+		struct fxc_transport *t;
+		char err[256], name[96];
+		pthread_t th;
+		int sv[2], n;
+
+		memset(&s1, 0, sizeof(s1));
+		pthread_mutex_init(&s1.lock, NULL);
+		s1.handler = h_silent;
+		s1.openssh = true;
+		cfg.redial_arg = &s2;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+			abort();
+		s1.fd = sv[1];
+		pthread_create(&s1.tid, NULL, srv_main, &s1);
+		if (fxc_transport_fds(sv[0], sv[0], 0, &t) != 0 ||
+		    fxc_start(t, &cfg, &k->c, err, sizeof(err)) != 0)
+			abort();
+		pthread_create(&th, NULL, rc_run, k);
+		for (n = 0; n < 2000; n++) {
+			pthread_mutex_lock(&s1.lock);
+			bool seen = s1.nlog > 0;
+			pthread_mutex_unlock(&s1.lock);
+			if (seen)
+				break;
+			usleep(1000);
+		}
+		fxc_kill(k->c);
+		pthread_join(th, NULL);
+		snprintf(name, sizeof(name), "reconnect: op %d %s -> %d", (int)k->op, k->a, k->want);
+		tap_point(k->got == k->want, name, __FILE__, __LINE__);
+		if (k->got != k->want)
+			printf("#   got %d\n", k->got);
+		TAP_EQ_INT(fxc_generation(k->c), 2);
+		stop(&s1, k->c);
+		pthread_join(s2.tid, NULL);
+		close(s2.fd);
+		pthread_mutex_destroy(&s2.lock);
+	}
+}
+
+/* A handle from the first link is dead on the second: -ENOTCONN at once,
+ * for every kind of request on it; a new one carries the new generation. */
+static int
+h_open(struct srv *s, uint8_t type, uint32_t id, struct wire_rd *rd, const struct seen *q)
+{
+	(void)rd, (void)q;
+	if (type == FXP_OPEN)
+		reply_handle(s, id);
+	else
+		reply_status(s, id, FX_OK);
+	return 0;
+}
+
+static void
+test_reconnect_handles(void)
+{
+	struct srv s1, s2;
+	struct fxc_config cfg = { .request_timeout_ms = 5000, .reconnect_timeout_ms = 5000,
+				  .redial = rc_redial, .redial_arg = &s2 };
+	struct fxc_transport *t;
+	struct rfs_handle h, h2;
+	struct fxp_attr a;
+	struct fxc *c = NULL;
+	char err[256], buf[16];
+	int sv[2];
+
+	memset(&s1, 0, sizeof(s1));
+	pthread_mutex_init(&s1.lock, NULL);
+	s1.handler = h_open;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		abort();
+	s1.fd = sv[1];
+	pthread_create(&s1.tid, NULL, srv_main, &s1);
+	if (fxc_transport_fds(sv[0], sv[0], 0, &t) != 0 ||
+	    fxc_start(t, &cfg, &c, err, sizeof(err)) != 0)
+		abort();
+	TAP_EQ_INT(rfs_open(c, -1, "/f", FXF_READ, NULL, &h), 0);
+	TAP_EQ_INT(h.gen, 1);
+	fxc_kill(c);
+	TAP_EQ_INT(rfs_lstat(c, "/there/x", &a), 0);	/* waits for the new link */
+	TAP_EQ_INT(rfs_fstat(c, &h, &a), -ENOTCONN);
+	TAP_EQ_INT(rfs_read(c, &h, 0, buf, sizeof(buf)), -ENOTCONN);
+	TAP_EQ_INT(rfs_write(c, &h, 0, buf, sizeof(buf)), -ENOTCONN);
+	TAP_EQ_INT(rfs_close(c, &h), -ENOTCONN);
+	TAP_EQ_INT(rfs_fsync(c, &h), -EOPNOTSUPP);
+	TAP_EQ_INT(rfs_fsetstat_fstat(c, &h, &a, &a), -ENOTCONN);
+	s2.handler = h_open;
+	TAP_EQ_INT(rfs_open(c, -1, "/f", FXF_READ, NULL, &h2), 0);
+	TAP_EQ_INT(h2.gen, 2);
+	TAP_EQ_INT(rfs_close(c, &h2), 0);
+	stop(&s1, c);
+	pthread_join(s2.tid, NULL);
+	close(s2.fd);
+	pthread_mutex_destroy(&s2.lock);
+}
+
 int
 main(void)
 {
@@ -882,5 +1086,7 @@ main(void)
 	test_read_async();
 	test_write();
 	test_pairs();
+	test_reconnect_once();
+	test_reconnect_handles();
 	return tap_done();
 }
