@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +14,22 @@
 #include "sshargv.h"
 #include "sshc.h"
 
-/* What a redial needs, for one engine. Never freed once an engine has it:
- * a redial that fxc_free() abandoned may still read it (fxc.h), and the
- * opts it points to live as long as the mount. */
+/* What a redial needs, for one engine. Freed by session_end(), after the
+ * engines: a redial that fxc_free() abandoned (fxc.h) may still be reading
+ * it, so one that is busy then is left alone. The opts it points to live
+ * as long as the mount. */
 struct redial {
+	struct redial *next;	/* all of them, under reg_lock */
+	unsigned busy;		/* redials running on it, under reg_lock */
 	const struct opts *o;
 	char *server_cmd;	/* NULL = the subsystem */
 	bool command;		/* ssh_command=: run it again */
 	char *pin;		/* SSH: the host key verified at mount time (sshc_host_key) */
 	char pin_fp[96];	/* and its fingerprint, for the message */
 };
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct redial *reg_head;
 
 void
 session_engine_config(const struct opts *o, struct fxc_config *cfg)
@@ -44,9 +51,31 @@ session_keep_secrets(const struct opts *o)
 		sshc_secrets_keep();
 }
 
-void
-session_forget_secrets(void)
+static void
+redial_free(struct redial *rd)
 {
+	if (rd != NULL) {
+		free(rd->pin);
+		free(rd->server_cmd);
+		free(rd);
+	}
+}
+
+void
+session_end(void)
+{
+	struct redial **pp, *rd;
+
+	pthread_mutex_lock(&reg_lock);
+	for (pp = &reg_head; (rd = *pp) != NULL;) {
+		if (rd->busy > 0) {
+			pp = &rd->next;
+			continue;
+		}
+		*pp = rd->next;
+		redial_free(rd);
+	}
+	pthread_mutex_unlock(&reg_lock);
 	sshc_secrets_forget();
 }
 
@@ -137,15 +166,12 @@ command_transport(const struct opts *o, const char *server_cmd, struct fxc_trans
 	return r;
 }
 
-/* fxc_redial_fn: the same transport again, without a person. */
 static int
-redial(void *arg, struct fxc_transport **out, char *err, size_t errlen)
+redial_once(const struct redial *rd, struct fxc_transport **out, char *err, size_t errlen)
 {
-	const struct redial *rd = arg;
 	struct sshc *conn = NULL;
 	int r;
 
-	*out = NULL;
 	if (rd->command)
 		return transient(command_transport(rd->o, rd->server_cmd, out, err, errlen));
 	r = login(rd->o, rd, &conn, err, errlen);
@@ -155,14 +181,22 @@ redial(void *arg, struct fxc_transport **out, char *err, size_t errlen)
 					   errlen));
 }
 
-static void
-redial_free(struct redial *rd)
+/* fxc_redial_fn: the same transport again, without a person. */
+static int
+redial(void *arg, struct fxc_transport **out, char *err, size_t errlen)
 {
-	if (rd != NULL) {
-		free(rd->pin);
-		free(rd->server_cmd);
-		free(rd);
-	}
+	struct redial *rd = arg;
+	int r;
+
+	*out = NULL;
+	pthread_mutex_lock(&reg_lock);
+	rd->busy++;
+	pthread_mutex_unlock(&reg_lock);
+	r = redial_once(rd, out, err, errlen);
+	pthread_mutex_lock(&reg_lock);
+	rd->busy--;
+	pthread_mutex_unlock(&reg_lock);
+	return r;
 }
 
 /* A redial for a new engine; NULL when the mount does not reconnect (or
@@ -210,8 +244,14 @@ start(const struct opts *o, struct fxc_transport *t, struct redial *rd, struct f
 		cfg.redial_arg = rd;
 	}
 	r = fxc_start(t, &cfg, out, err, errlen);
-	if (r < 0)
+	if (r < 0) {
 		redial_free(rd);
+	} else if (rd != NULL) {
+		pthread_mutex_lock(&reg_lock);
+		rd->next = reg_head;
+		reg_head = rd;
+		pthread_mutex_unlock(&reg_lock);
+	}
 	return r;
 }
 

@@ -47,10 +47,12 @@ void session_engine_config(const struct opts *o, struct fxc_config *cfg);
 
 /* With o->reconnect, makes the logins of this process keep the key
  * passphrase and password they used (sshc_secrets_keep) for the redials;
- * call before the mount's first login. session_forget_secrets() wipes them
- * (at unmount). */
+ * call before the mount's first login. session_end() wipes them. */
 void session_keep_secrets(const struct opts *o);
-void session_forget_secrets(void);
+
+/* At unmount, after every engine was freed: wipes the kept secrets and
+ * frees what the redials of the engines needed. */
+void session_end(void);
 
 /* The engine over an authenticated SSH connection; takes conn on success
  * and on failure (the engine owns it from here; fxc_free closes it). */

@@ -121,7 +121,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		daemon_fail(&d, rc);
 	fsctx_destroy(&c);
-	session_forget_secrets();
+	session_end();
 	opts_free(&o);
 	return rc;
 }

@@ -23,6 +23,9 @@ from fsmount import FsMount, ProxiedSshd
 pytestmark = fuse_test_marker()
 
 KEEPALIVE = ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2']
+# The dead-link tests here are about a link that stays dead (noreconnect);
+# reconnection has test_fs_redial.py and test_fs_reconnect.py.
+DEAD = KEEPALIVE + ['-o', 'noreconnect']
 
 
 def sha256_file(path):
@@ -210,7 +213,7 @@ def test_write_error_is_reported(sshd, tmp_mnt):
 # ---------------------------------------------------------- dead links
 
 def test_killed_session_gives_eio(sshd, tmp_mnt):
-    with FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no']) as m:
+    with FsMount(sshd, tmp_mnt, opts=DEAD + ['-o', 'cache=no']) as m:
         with open(m.m('f'), 'wb') as f:
             f.write(b'x' * 100000)
         f = open(m.m('f'), 'rb', buffering=0)
@@ -232,7 +235,7 @@ def test_stalled_link_gives_eio(sshd, tmp_mnt, delay_proxy):
     the link dead and every operation fails with EIO; none hangs."""
     proxy = delay_proxy(sshd.port, 0)
     sshd.add_known_port(proxy.port)
-    m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no'])
+    m = FsMount(sshd, tmp_mnt, opts=DEAD + ['-o', 'cache=no'])
     m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
         with open(m.m('f'), 'wb') as f:
@@ -310,7 +313,7 @@ def test_cut_link_during_sequential_read_is_eio(sshd, tmp_mnt, delay_proxy, cach
     with open(os.path.join(src, 'big'), 'wb') as f:
         f.truncate(size)
     util.run(['chown', 'smtest', os.path.join(src, 'big')], check=True)
-    opts = KEEPALIVE + (['-o', 'cache=no'] if cache == 'nocache' else [])
+    opts = DEAD + (['-o', 'cache=no'] if cache == 'nocache' else [])
     m = FsMount(sshd, tmp_mnt, src=src, opts=opts)
     m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
@@ -391,7 +394,7 @@ def test_tree_walk_at_latency(sshd, tmp_mnt, delay_proxy, mode):
 
 
 def test_operations_after_death_fail_fast(sshd, tmp_mnt):
-    with FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no']) as m:
+    with FsMount(sshd, tmp_mnt, opts=DEAD + ['-o', 'cache=no']) as m:
         os.listdir(m.mnt)
         sshd.kill_sessions()
         time.sleep(0.5)

@@ -1,0 +1,163 @@
+"""Reconnection on real mounts, the session side (issue 12): a link cut
+through the delay proxy heals by itself, once; a server whose host key
+changed meanwhile is refused; a login refused meanwhile stops after a few
+attempts. Every refusal ends in EIO within a bound, never a hang. (The
+big reconnection tests are in test_fs_reconnect.py.)
+"""
+
+import errno
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import util
+from conftest import fuse_test_marker
+from fsmount import FsMount, wait_until
+
+pytestmark = fuse_test_marker()
+
+KEEPALIVE = ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2', '-o', 'cache=no']
+BACK = 'SFTP connection re-established'
+
+
+class _ProxiedSshd:
+    """The fixture's sshd as seen through a proxy port."""
+
+    def __init__(self, sshd, port):
+        self._s = sshd
+        self.port = port
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+    def ssh_opts(self):
+        o = self._s.ssh_opts()
+        o[1] = str(self.port)
+        return o
+
+
+def timed(fn, limit):
+    """Runs fn in a thread: (result or None, errno or None, seconds). Fails
+    when fn has not returned within limit (a hang)."""
+    box = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            box['res'] = fn()
+        except OSError as e:
+            box['err'] = e.errno
+        box['t'] = time.monotonic() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(limit)
+    assert not t.is_alive(), 'operation hung for more than %ss' % limit
+    return box.get('res'), box.get('err'), box['t']
+
+
+def connections_since(srv, mark):
+    """sshd's 'Connection from' lines after the first mark characters of its log."""
+    return len(re.findall(r'Connection from 127\.0\.0\.1', srv.log()[mark:]))
+
+
+def test_cut_link_heals(sshd, tmp_mnt, delay_proxy, output_checker):
+    """RST on an idle mount: ls, stat and cat work again within a few
+    seconds, through one reconnection, logged once; writes after it reach
+    the server."""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    output_checker.register(BACK, 1)
+    m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE, output=output_checker)
+    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    with m:
+        m.src_write('f', b'before the cut')
+        assert os.listdir(m.m()) == ['f']
+        mark = len(sshd.log())
+        proxy.cut()
+        names, err, took = timed(lambda: os.listdir(m.m()), 20)
+        assert err is None and names == ['f'] and took < 5, (names, err, took)
+        st, err, _ = timed(lambda: os.stat(m.m('f')), 10)
+        assert err is None and st.st_size == len(b'before the cut')
+        data, err, _ = timed(lambda: open(m.m('f'), 'rb').read(), 10)
+        assert err is None and data == b'before the cut'
+        with open(m.m('g'), 'wb') as f:
+            f.write(b'after the cut')
+        assert open(m.s('g'), 'rb').read() == b'after the cut'
+        assert connections_since(sshd, mark) == 1
+        assert output_checker.text().count(BACK) == 1
+    assert 'lost: ' in output_checker.text()
+
+
+def _restart_with_new_host_key(srv):
+    """The same sshd (port, users, keys) with a new host key, as after a
+    reinstall of the server."""
+    sessions = srv.session_pids()
+    srv._stop_proc()  # first: a redial must not find the old server
+    for p in sessions:
+        util._kill_quiet(p, signal.SIGKILL)
+    util.wait_pids_gone(sessions, 10)
+    os.unlink(srv.host_key)
+    os.unlink(srv.host_key + '.pub')
+    util.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'other-host', '-f',
+              srv.host_key], timeout=30, check=True)
+    assert srv._launch(), 'sshd did not come back'
+
+
+def _fingerprint(pubfile):
+    out = util.run(['ssh-keygen', '-l', '-f', pubfile], timeout=30, check=True).stdout
+    return out.split()[1]
+
+
+def test_host_key_changed_is_refused(make_sshd, tmp_mnt, output_checker):
+    """The server comes back with another host key: not one login is tried
+    with it; operations fail with EIO, promptly; the log names both keys."""
+    srv = make_sshd()
+    old = _fingerprint(srv.host_key + '.pub')
+    output_checker.register(r'host key is not the one verified at mount time', 1)
+    with FsMount(srv, tmp_mnt, opts=KEEPALIVE, output=output_checker) as m:
+        m.src_write('f', b'x')
+        assert os.listdir(m.m()) == ['f']
+        _restart_with_new_host_key(srv)
+        new = _fingerprint(srv.host_key + '.pub')
+        mark = len(srv.log())
+        # the mount must notice the dead link, find the new key and give up
+        _, err, took = timed(lambda: os.listdir(m.m()), 30)
+        assert err == errno.EIO, err
+        _, err, took = timed(lambda: os.stat(m.m('f')), 5)
+        assert err == errno.EIO and took < 2
+        # no authentication against the other key
+        assert 'Accepted publickey' not in srv.log()[mark:]
+        assert 'Failed publickey' not in srv.log()[mark:]
+    text = output_checker.text()
+    assert old in text and new in text, text
+
+
+def test_login_refused_stops(make_sshd, tmp_mnt, output_checker):
+    """authorized_keys emptied while the link is down: three refused logins
+    in a row (no lockout), then EIO at once, and no more attempts."""
+    srv = make_sshd()
+    output_checker.register(r'SFTP connection lost for good', 1)
+    with FsMount(srv, tmp_mnt, opts=KEEPALIVE, output=output_checker) as m:
+        m.src_write('f', b'x')
+        assert os.listdir(m.m()) == ['f']
+        ak = os.path.join(srv.tmp, 'authorized_keys', 'smtest')
+        keep = open(ak).read()
+        open(ak, 'w').close()
+        mark = len(srv.log())
+        srv.kill_sessions()
+        _, err, took = timed(lambda: os.listdir(m.m()), 30)
+        assert err == errno.EIO and took < 15, (err, took)
+        n = connections_since(srv, mark)
+        assert n == 3, srv.log()[mark:]
+        with open(ak, 'w') as f:
+            f.write(keep)
+        time.sleep(3)
+        _, err, took = timed(lambda: os.stat(m.m('f')), 5)
+        assert err == errno.EIO and took < 2
+        assert connections_since(srv, mark) == 3
+    assert 'refused logins' in output_checker.text()
