@@ -9,36 +9,17 @@ import errno
 import os
 import re
 import signal
-import subprocess
 import threading
 import time
 
-import pytest
-
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, wait_until
+from fsmount import FsMount, ProxiedSshd
 
 pytestmark = fuse_test_marker()
 
 KEEPALIVE = ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2', '-o', 'cache=no']
 BACK = 'SFTP connection re-established'
-
-
-class _ProxiedSshd:
-    """The fixture's sshd as seen through a proxy port."""
-
-    def __init__(self, sshd, port):
-        self._s = sshd
-        self.port = port
-
-    def __getattr__(self, name):
-        return getattr(self._s, name)
-
-    def ssh_opts(self):
-        o = self._s.ssh_opts()
-        o[1] = str(self.port)
-        return o
 
 
 def timed(fn, limit):
@@ -73,7 +54,7 @@ def test_cut_link_heals(sshd, tmp_mnt, delay_proxy, output_checker):
     sshd.add_known_port(proxy.port)
     output_checker.register(BACK, 1)
     m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE, output=output_checker)
-    m.sshd = _ProxiedSshd(sshd, proxy.port)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
     with m:
         m.src_write('f', b'before the cut')
         assert os.listdir(m.m()) == ['f']
