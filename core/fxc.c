@@ -796,11 +796,13 @@ enqueue(struct fxc *c, struct fxc_req *r)
 	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->dead || c->link == FXC_LINK_DOWN)
-		rc = -EIO;
+	if (c->dead)
+		rc = -EIO;	/* for good: handles or not */
 	/* A handle means nothing to another server process. */
-	if (r->gen != 0 && (r->gen != c->gen || c->link != FXC_LINK_UP))
+	else if (r->gen != 0 && (r->gen != c->gen || c->link != FXC_LINK_UP))
 		rc = -ENOTCONN;
+	else if (c->link == FXC_LINK_DOWN)
+		rc = -EIO;
 	if (rc < 0) {
 		pthread_mutex_unlock(&c->lock);
 		return rc;

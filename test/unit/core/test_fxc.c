@@ -303,7 +303,8 @@ rec_done(void *arg, int err, const struct fxp_reply *r)
 }
 
 static int
-submit_stat(struct fxc *c, int chan, const char *path, struct done_rec *d)
+submit_stat_chan(struct fxc *c, int chan, uint32_t gen, unsigned flags, const char *path,
+		 struct done_rec *d)
 {
 	struct wire_buf b;
 	int rc;
@@ -311,9 +312,22 @@ submit_stat(struct fxc *c, int chan, const char *path, struct done_rec *d)
 	wire_buf_init(&b, 0);
 	rc = fxp_enc_path(&b, FXP_STAT, path);
 	if (rc == 0)
-		rc = fxc_submit(c, chan, &b, rec_done, d);
+		rc = fxc_submit_on(c, chan, gen, flags, &b, rec_done, d);
 	wire_buf_free(&b);
 	return rc;
+}
+
+static int
+submit_stat(struct fxc *c, int chan, const char *path, struct done_rec *d)
+{
+	return submit_stat_chan(c, chan, 0, 0, path, d);
+}
+
+static int
+submit_stat_on(struct fxc *c, uint32_t gen, unsigned flags, const char *path,
+	       struct done_rec *d)
+{
+	return submit_stat_chan(c, 0, gen, flags, path, d);
 }
 
 /* ---- cases ---- */
@@ -767,6 +781,8 @@ test_kill(void)
 	TAP_CHECK(wait_for(&f.nreq, 3, 3000));
 	fxc_kill(c);
 	TAP_CHECK(!fxc_alive(c));
+	/* without redial a handle's request is -EIO too, not -ENOTCONN */
+	TAP_EQ_INT(submit_stat_on(c, 1, 0, "/k", &d[0]), -EIO);
 	for (i = 0; i < 3; i++) {
 		TAP_CHECK(wait_for(&d[i].calls, 1, 1000));
 		TAP_EQ_INT(d[i].err, -EIO);
@@ -1011,21 +1027,6 @@ rd_join(struct rdial *rd)
 	}
 }
 
-static int
-submit_stat_on(struct fxc *c, uint32_t gen, unsigned flags, const char *path,
-	       struct done_rec *d)
-{
-	struct wire_buf b;
-	int rc;
-
-	wire_buf_init(&b, 0);
-	rc = fxp_enc_path(&b, FXP_STAT, path);
-	if (rc == 0)
-		rc = fxc_submit_on(c, 0, gen, flags, &b, rec_done, d);
-	wire_buf_free(&b);
-	return rc;
-}
-
 static enum fxc_link
 link_of(struct fxc *c)
 {
@@ -1225,6 +1226,7 @@ test_rc_failed(int err_code)
 	TAP_EQ_INT(link_of(c), FXC_LINK_FAILED);
 	TAP_CHECK(!fxc_alive(c));
 	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
+	TAP_EQ_INT(submit_stat_on(c, 1, 0, "/b", &b), -EIO);	/* for good, handles too */
 	sleep_ms(700);
 	TAP_EQ_INT(ld(&rd.calls), err_code == -EACCES ? 2 : 1);
 	stop_fake(&f, c);
