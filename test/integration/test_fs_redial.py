@@ -142,3 +142,21 @@ def test_login_refused_stops(make_sshd, tmp_mnt, output_checker):
         assert err == errno.EIO and took < 2
         assert connections_since(srv, mark) == 3
     assert 'refused logins' in output_checker.text()
+
+
+def test_ssh_command_reruns(sshd, tmp_mnt, output_checker):
+    """ssh_command=: the server's side of the session dies; the command is
+    run again and the mount carries on, once."""
+    output_checker.register(BACK, 1)
+    m = FsMount(sshd, tmp_mnt, output=output_checker, opts=KEEPALIVE + [
+        '-o', 'ssh_command=%s -F %s -o BatchMode=yes' % (util.SSH, sshd.client_config)])
+    with m:
+        m.src_write('f', b'one')
+        assert os.listdir(m.m()) == ['f']
+        sshd.kill_sessions()
+        names, err, took = timed(lambda: os.listdir(m.m()), 20)
+        assert err is None and names == ['f'] and took < 10, (names, err, took)
+        with open(m.m('g'), 'wb') as f:
+            f.write(b'two')
+        assert open(m.s('g'), 'rb').read() == b'two'
+        assert output_checker.text().count(BACK) == 1
