@@ -160,3 +160,27 @@ def test_ssh_command_reruns(sshd, tmp_mnt, output_checker):
             f.write(b'two')
         assert open(m.s('g'), 'rb').read() == b'two'
         assert output_checker.text().count(BACK) == 1
+
+
+def test_password_stdin_kept(sshd, tmp_mnt):
+    """password_stdin: the password read once at mount time logs in again
+    after the link died (kept in locked memory), with max_conns=2 too."""
+    src = sshd.remote_dir('smtest')
+    argv = [util.bin_path('sshmountfs'), sshd.spec('smtest', src), tmp_mnt,
+            '-p', str(sshd.port), '-F', sshd.client_config,
+            '-o', 'UserKnownHostsFile=' + sshd.known_hosts, '-o', 'max_conns=2',
+            '-o', 'PubkeyAuthentication=no', '-o', 'password_stdin'] + KEEPALIVE
+    res = util.run(argv, timeout=60, env=sshd.env(), input=util.TEST_PASSWORD + '\n')
+    assert res.returncode == 0, res.stderr
+    try:
+        with open(os.path.join(src, 'f'), 'wb') as f:
+            f.write(b'kept')
+        mark = len(sshd.log())
+        sshd.kill_sessions()
+        names, err, took = timed(lambda: os.listdir(tmp_mnt), 20)
+        assert err is None and names == ['f'] and took < 10, (names, err, took)
+        data, err, _ = timed(lambda: open(os.path.join(tmp_mnt, 'f'), 'rb').read(), 10)
+        assert err is None and data == b'kept'
+        assert 'Accepted password for smtest' in sshd.log()[mark:]
+    finally:
+        util.umount(None, tmp_mnt)
