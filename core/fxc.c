@@ -501,7 +501,9 @@ rec_outage(struct fxc *c)
 		 * child may block, which the I/O thread must not. */
 		fxc_xp_close(&old);
 		err[0] = '\0';
-		rc = c->cfg.redial(c->cfg.redial_arg, &t, err, sizeof(err));
+		/* closing may have taken a while: fxc_free() must not find a
+		 * redial that starts after it stopped waiting */
+		rc = stopping(c) ? -ECANCELED : c->cfg.redial(c->cfg.redial_arg, &t, err, sizeof(err));
 		if (rc == 0 && stopping(c)) {
 			fxc_xp_close(t);
 			free(t);
