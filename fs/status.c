@@ -345,6 +345,8 @@ snapshot(struct status *s, struct status_info *in)
 	cache_get_stats(c->cache, &in->cache);
 	in->cache_on = s->o->cache;
 	in->exclusive = s->o->exclusive;
+	in->reconnect = s->o->reconnect;
+	in->reconnect_timeout = s->o->reconnect_timeout > 0 ? (unsigned)s->o->reconnect_timeout : 0;
 }
 
 static void

@@ -92,7 +92,10 @@ def test_status_of_a_fresh_mount(sshd, tmp_mnt):
         assert st['open_files'] == 0 and st['queued_write_bytes'] == 0
         assert len(st['engines']) >= 1 and st['engines'][0]['state'] == 'connected'
         assert 0 <= st['uptime_s'] < 120
-        assert st['options']['cache'] is True and st['options']['exclusive'] is False
+        assert st['options'] == {'reconnect': True, 'reconnect_timeout': 60,
+                                 'exclusive': False, 'cache': True}
+        assert st['reconnects'] == 0 and st['generation'] == 1
+        assert st['rtt_us'] > 0
         # a relative path and a trailing slash name the same mount
         res = util.run(tool_argv('status', os.path.basename(m.mnt) + '/'),
                        cwd=os.path.dirname(m.mnt), timeout=30)
@@ -122,6 +125,19 @@ def test_status_counters_grow(sshd, tmp_mnt):
         assert (after['cache']['dir_hits'] + after['cache']['dir_misses'] >
                 before['cache']['dir_hits'] + before['cache']['dir_misses'])
         assert after['options']['exclusive'] is True
+
+
+def test_status_options(sshd, tmp_mnt):
+    with FsMount(sshd, tmp_mnt, opts=['-o', 'noreconnect,cache=no']) as m:
+        st, rc = status_json(m.mnt)
+        assert rc == 0
+        assert st['options']['reconnect'] is False and st['options']['cache'] is False
+        text = status(m.mnt).stdout
+        assert 'options:     noreconnect, cache=no' in text and 'cache:       off' in text
+    with FsMount(sshd, tmp_mnt, opts=['-o', 'reconnect_timeout=7']) as m:
+        st, _ = status_json(m.mnt)
+        assert st['options']['reconnect'] is True and st['options']['reconnect_timeout'] == 7
+        assert 'options:     reconnect, reconnect_timeout=7, cache=yes' in status(m.mnt).stdout
 
 
 def test_status_owner_root_and_others(sshd, tmp_mnt):
@@ -166,7 +182,9 @@ def test_status_of_an_sshfs_mount(sshd, tmp_mnt):
 
 def test_status_answers_while_the_link_is_stalled(sshd, tmp_mnt, delay_proxy):
     """The link stops (no FIN, no RST) with a listing waiting on it: status
-    still answers at once, and never reports a link it has not got."""
+    still answers at once, says "reconnecting" (exit status 3) with the
+    cause once keepalive has found the link dead, and "connected" again
+    after the network is back and the listing completed."""
     proxy = delay_proxy(sshd.port, 0)
     sshd.add_known_port(proxy.port)
     m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'cache=no'])
@@ -197,7 +215,17 @@ def test_status_answers_while_the_link_is_stalled(sshd, tmp_mnt, delay_proxy):
                 states.append(st['state'])
                 time.sleep(0.5)
             # keepalive (1 s x 2) has declared the link lost by now
-            assert states[-1] != 'connected', states
+            assert states[-1] == 'reconnecting', states
+            assert st['last_error'] and st['since'] >= int(time.time()) - 10, st
+            res = status(m.mnt)
+            assert res.returncode == 3 and 'state:       reconnecting since' in res.stdout
+            assert 'last error: ' in res.stdout
         finally:
             proxy.resume()
             t.join(30)
+        assert box == {'names': []}, box
+        deadline = time.monotonic() + 20
+        while status_json(m.mnt)[0]['state'] != 'connected' and time.monotonic() < deadline:
+            time.sleep(0.2)
+        st, rc = status_json(m.mnt)
+        assert rc == 0 and st['reconnects'] == 1 and st['generation'] == 2, st
