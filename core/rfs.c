@@ -823,6 +823,50 @@ rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 			      rfs_status_done, &ctx);
 }
 
+int
+rfs_path_async(struct fxc *c, int chan, enum rfs_async_op op, const char *path,
+	       const char *path2, const struct fxp_attr *a, rfs_status_fn *cb, void *arg)
+{
+	const struct rfs_actx ctx = { .scb = cb, .arg = arg, .c = c };
+	struct wire_buf b = { 0 };
+	int enc;
+
+	switch (op) {
+	case RFS_A_MKDIR:
+		enc = fxp_enc_path_attr(&b, FXP_MKDIR, path, a);
+		break;
+	case RFS_A_RMDIR:
+		enc = fxp_enc_path(&b, FXP_RMDIR, path);
+		break;
+	case RFS_A_REMOVE:
+		enc = fxp_enc_path(&b, FXP_REMOVE, path);
+		break;
+	case RFS_A_RENAME:
+		if (!fxc_has(c, FXC_EXT_POSIX_RENAME))
+			return -EOPNOTSUPP;
+		enc = fxp_enc_ext_path2(&b, "posix-rename@openssh.com", path, path2);
+		break;
+	case RFS_A_SYMLINK:
+		/* path2 is the link's target; argument order as rfs_symlink. */
+		if (fxc_extensions(c) & RFS_OPENSSH_EXTS)
+			enc = fxp_enc_path2(&b, FXP_SYMLINK, path2, path);
+		else
+			enc = fxp_enc_path2(&b, FXP_SYMLINK, path, path2);
+		break;
+	case RFS_A_SETSTAT:
+		enc = fxp_enc_path_attr(&b, FXP_SETSTAT, path, a);
+		break;
+	case RFS_A_LSETSTAT:
+		if (!fxc_has(c, FXC_EXT_LSETSTAT))
+			return -EOPNOTSUPP;
+		enc = fxp_enc_lsetstat(&b, path, a);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return rfs_submit_ctx(c, chan, &b, enc, rfs_status_done, &ctx);
+}
+
 /* ---- data path: many chunks in flight, one waiter ---- */
 
 /* A blocking multi-chunk transfer. The caller's thread submits every

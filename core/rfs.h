@@ -123,6 +123,27 @@ typedef void rfs_status_fn(void *arg, int err);
 int rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
 		    const void *data, uint32_t len, rfs_status_fn *cb, void *arg);
 
+/* Path requests sent without waiting (-o exclusive's queue, fs/asyncmeta.h):
+ * submitted on 'chan' (-1: the least loaded one) now, so requests the
+ * caller submits on one channel reach the server, and are run by its one
+ * server process, in submission order. cb gets the server's status as is
+ * (FAILURE is -EPERM: no probe can refine it on fxc's I/O thread, where cb
+ * runs), or -EIO / -ETIMEDOUT. path2 is RENAME's new name or SYMLINK's
+ * target; 'a' is MKDIR's and the SETSTATs' attributes. RENAME is
+ * posix-rename (-EOPNOTSUPP without it: the caller renames the blocking
+ * way), LSETSTAT needs lsetstat@openssh.com (-EOPNOTSUPP). Returns 0 (cb
+ * will be called) or a negative errno (cb will not). */
+enum rfs_async_op {
+	RFS_A_MKDIR,
+	RFS_A_RMDIR,
+	RFS_A_REMOVE,
+	RFS_A_RENAME,
+	RFS_A_SYMLINK,
+	RFS_A_SETSTAT,
+	RFS_A_LSETSTAT,
+};
+int rfs_path_async(struct fxc *c, int chan, enum rfs_async_op op, const char *path,
+		   const char *path2, const struct fxp_attr *a, rfs_status_fn *cb, void *arg);
 /* FAILURE refined: mkdir -> -EEXIST when the path exists; rmdir ->
  * -ENOTDIR for a non-directory, -ENOTEMPTY when a listing finds an entry;
  * remove -> -EISDIR for a directory. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asyncmeta.h"
 #include "path.h"
 #include "rfs.h"
 
@@ -286,6 +287,21 @@ dirops_releasedir(const char *path, struct fuse_file_info *fi)
 	dir_unlink(fuseapi_ctx(), d);
 	dir_free(d);
 	return 0;
+}
+
+int
+dirops_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fuseapi_ctx();
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	int r;
+
+	(void)datasync;
+	if (!fsctx_async(c))
+		return 0;
+	asyncmeta_drain(&c->am);
+	r = asyncmeta_take(&c->am, path ? path : d->path, true);
+	return r == -EPERM ? fsctx_nospace(c, path ? path : d->path, r) : r;
 }
 
 void

@@ -27,6 +27,11 @@ int dirops_opendir(const char *path, struct fuse_file_info *fi);
 int dirops_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		   struct fuse_file_info *fi, enum fuse_readdir_flags flags);
 int dirops_releasedir(const char *path, struct fuse_file_info *fi);
+/* fsync of a directory: under -o exclusive a durability point (waits for
+ * the queue, asyncmeta.h) that reports the first refusal kept for the
+ * directory or a name in it; otherwise nothing to do (every change was
+ * answered by the server). */
+int dirops_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi);
 
 /* After the loop: frees the handles still open. The kernel sends the
  * release of a closed directory in the background; when the mount ends

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "asyncmeta.h"
 #include "io.h"
 #include "log.h"
 #include "rfs.h"
@@ -87,7 +89,7 @@ reopen_file(void *arg, struct io_file *f, struct rfs_handle *h)
 	if (p == NULL)
 		return -ESTALE;	/* unlinked while open (hidden.h) */
 	if ((r = fsctx_remote(c, p, &rp)) == 0)
-		r = rfs_open(io_file_fxc(f), -1, rp,
+		r = rfs_open(io_file_fxc(f), fsctx_open_chan(c), rp,
 			     fileops_pflags(io_file_flags(f) & ~(O_CREAT | O_EXCL | O_TRUNC)),
 			     NULL, h);
 	free(rp);
@@ -206,14 +208,17 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 		content_note_open(&c->content, path);
 		return 0;
 	}
-	if ((r = fsctx_remote(c, path, &rp)) < 0)
+	/* Under -o exclusive the OPEN joins the queue's channel behind what
+	 * is queued (asyncmeta.h): no need to wait for it. */
+	if ((r = fsctx_async(c) ? fsctx_remote_queued(c, path, &rp) : fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	/* O_TRUNC comes after the writes other descriptors were told
 	 * succeeded, which may still travel on other channels. */
 	if (fi->flags & O_TRUNC)
 		fileops_settle_others(c, path, NULL);
 	have_st = cache_get_attr(c->cache, path, &st);
-	r = rfs_open(fx, -1, rp, fileops_pflags(fi->flags & ~(O_CREAT | O_EXCL)), NULL, &h);
+	r = rfs_open(fx, fsctx_open_chan(c), rp, fileops_pflags(fi->flags & ~(O_CREAT | O_EXCL)),
+		     NULL, &h);
 	free(rp);
 	if (r < 0)
 		return r;
@@ -237,10 +242,11 @@ create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
 	    struct fxp_attr *got)
 {
 	struct stat st;
-	int r = rfs_open_lstat(fx, -1, rp, pflags, a, h, got);
+	int r = rfs_open_lstat(fx, fsctx_open_chan(c), rp, pflags, a, h, got);
 
 	if (r < 0)
 		return r;
+	asyncmeta_learn_ids(&c->am, got, a->perm);
 	cache_created(c->cache, path, S_IFREG, false);
 	if (got->flags && fsctx_stat(c, got, &st) == 0)
 		cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
@@ -258,7 +264,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	char *rp;
 	int r;
 
-	if ((r = fsctx_remote(c, path, &rp)) < 0)
+	if ((r = fsctx_async(c) ? fsctx_remote_queued(c, path, &rp) : fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h, &got);
 	free(rp);
@@ -304,6 +310,28 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 		free(p);
 	}
 	ofile_changed(&c->files, NULL, f);
+}
+
+/* Under -o exclusive a write does not wait and the cached attributes are
+ * kept, as the file will be once the WRITE lands: the size grows to 'end',
+ * the mtime is now. Without a cached entry, forget_contents. */
+static void
+note_written(struct fs_ctx *c, struct io_file *f, uint64_t end)
+{
+	char *p = ofile_path(&c->files, f);
+	struct fxp_attr a;
+
+	if (p && fsctx_known_raw(c, p, &a)) {
+		if (end > a.size)
+			a.size = end;
+		a.mtime = (uint32_t)time(NULL);
+		cache_stamp_clear(c->cache, p);
+		ofile_changed(&c->files, NULL, f);
+		fsctx_known_put(c, p, &a);
+	} else {
+		forget_contents(c, f);
+	}
+	free(p);
 }
 
 /* A write error of f as the program should see it (fsctx_nospace). */
@@ -379,10 +407,41 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	 * (an FSTAT sent meanwhile) cannot be cached as current. */
 	forget_contents(fuseapi_ctx(), f);
 	r = io_write(f, buf, size, (uint64_t)off);
+	if (r > 0 && fsctx_async(fuseapi_ctx())) {
+		/* No stripes: the file's WRITEs stay on the queue's channel,
+		 * ahead of the path requests that follow them (asyncmeta.h). */
+		note_written(fuseapi_ctx(), f, (uint64_t)off + (uint64_t)r);
+		return (int)r;
+	}
 	forget_contents(fuseapi_ctx(), f);
 	if (r > 0 && io_wants_stripes(f))
 		open_stripes(fuseapi_ctx(), f);
 	return r < 0 ? write_errno(fuseapi_ctx(), f, (int)r) : (int)r;
+}
+
+/* An error kept by the queue for path (asyncmeta_take), as the program
+ * should see it. */
+static int
+take_error(struct fs_ctx *c, const char *p, bool dir)
+{
+	int r = asyncmeta_take(&c->am, p, dir);
+
+	return r == -EPERM ? fsctx_nospace(c, p, r) : r;
+}
+
+/* Close under -o exclusive: the WRITEs are not waited for (the queue holds
+ * the file until they are answered: asyncmeta_hold); the program learns
+ * here of what an earlier operation on this path met. */
+static int
+flush_queued(struct fs_ctx *c, struct io_file *f)
+{
+	char *p = ofile_path(&c->files, f);
+	int r = take_error(c, p, false);
+
+	if (io_file_wrote(f))
+		asyncmeta_hold(&c->am, f, p);
+	free(p);
+	return r;
 }
 
 /* Close: the program learns of write errors here; and the attributes
@@ -400,6 +459,8 @@ fileops_flush(const char *path, struct fuse_file_info *fi)
 	int r;
 
 	(void)path;
+	if (fsctx_async(c))
+		return flush_queued(c, f);
 	/* The FSTAT must not miss what other descriptors wrote: cached, it
 	 * would hide their writes for the whole cache timeout. */
 	fileops_settle_others(c, NULL, f);
@@ -421,7 +482,12 @@ fileops_release(const char *path, struct fuse_file_info *fi)
 	int r;
 
 	(void)path;
-	r = io_flush_last(f);
+	/* A file the queue held: settled there, its error kept for the next
+	 * fsync or close of the path (asyncmeta.h), not lost in a release. */
+	if (asyncmeta_release(&c->am, f) < 0)
+		r = 0;
+	else
+		r = io_flush_last(f);
 	p = ofile_path(&c->files, f);
 	ofile_remove(&c->files, f);
 	if (p && io_file_wrote(f))
@@ -437,9 +503,23 @@ fileops_release(const char *path, struct fuse_file_info *fi)
 int
 fileops_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
+	struct fs_ctx *c = fuseapi_ctx();
+	struct io_file *f = fuseapi_file(fi);
+	char *p;
+	int r, kept;
+
 	(void)path;
 	(void)datasync;
-	return write_errno(fuseapi_ctx(), fuseapi_file(fi), io_fsync(fuseapi_file(fi)));
+	if (!fsctx_async(c))
+		return write_errno(c, f, io_fsync(f));
+	/* A durability point: everything answered before it reaches the
+	 * server first (asyncmeta.h). */
+	asyncmeta_drain(&c->am);
+	r = write_errno(c, f, io_fsync(f));
+	p = ofile_path(&c->files, f);
+	kept = take_error(c, p, false);
+	free(p);
+	return r < 0 ? r : kept;
 }
 
 /* True when in and out are one file by name: OpenSSH refuses copy-data

@@ -35,6 +35,7 @@ fsctx_init(struct fs_ctx *c, const struct opts *o, char *root)
 	pthread_mutex_init(&c->dirs_mu, NULL);
 	if ((r = cache_new(&cc, &c->cache)) < 0)
 		return r;
+	asyncmeta_init(&c->am, c->cache);
 	c->acfg.idmap = &c->idmap;
 	c->acfg.self_uid = getuid();
 	c->acfg.self_gid = getgid();
@@ -73,6 +74,10 @@ fsctx_destroy(struct fs_ctx *c)
 
 	prefetch_stop(&c->prefetch);
 	content_stop(&c->content);
+	/* Unmount and exit are durability points of -o exclusive: what the
+	 * mount answered for must reach the server before the link goes. */
+	if (c->cache)
+		asyncmeta_destroy(&c->am);
 	/* Files still open when the mount went away (a lazy unmount, a
 	 * signal) never get their release: close them; fxc_free() below
 	 * completes whatever is still in flight. */
@@ -149,13 +154,37 @@ fsctx_meta(struct fs_ctx *c)
 struct fxc *
 fsctx_pick(struct fs_ctx *c)
 {
-	unsigned i = atomic_fetch_add(&c->next_conn, 1);
+	unsigned i;
+
+	if (fsctx_async(c))
+		return c->conn[0];
+	i = atomic_fetch_add(&c->next_conn, 1);
 
 	return c->conn[i % (unsigned)c->nconn];
 }
 
+bool
+fsctx_async(const struct fs_ctx *c)
+{
+	return c->o->exclusive;
+}
+
+int
+fsctx_open_chan(const struct fs_ctx *c)
+{
+	return fsctx_async(c) ? ASYNCMETA_CHAN : -1;
+}
+
 int
 fsctx_remote(struct fs_ctx *c, const char *fpath, char **out)
+{
+	if (fsctx_async(c))
+		asyncmeta_drain(&c->am);
+	return fsctx_remote_queued(c, fpath, out);
+}
+
+int
+fsctx_remote_queued(struct fs_ctx *c, const char *fpath, char **out)
 {
 	if (path_name_too_long(fpath)) {
 		*out = NULL;
@@ -195,4 +224,33 @@ int
 fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st)
 {
 	return attr_to_stat(&c->acfg, a, st);
+}
+
+bool
+fsctx_known_raw(struct fs_ctx *c, const char *path, struct fxp_attr *a)
+{
+	struct stat st;
+
+	if (!fsctx_async(c) || path == NULL || c->acfg.set_uid || c->acfg.set_gid ||
+	    c->acfg.set_umask || !cache_get_attr(c->cache, path, &st))
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->flags = FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS | FXA_ACMODTIME;
+	a->size = (uint64_t)st.st_size;
+	a->perm = (uint32_t)st.st_mode;
+	a->atime = (uint32_t)st.st_atim.tv_sec;
+	a->mtime = (uint32_t)st.st_mtim.tv_sec;
+	return idmap_to_remote(&c->idmap, IDMAP_UID, st.st_uid, &a->uid) == 0 &&
+	       idmap_to_remote(&c->idmap, IDMAP_GID, st.st_gid, &a->gid) == 0;
+}
+
+void
+fsctx_known_put(struct fs_ctx *c, const char *path, const struct fxp_attr *a)
+{
+	struct stat st;
+
+	if (fsctx_stat(c, a, &st) == 0)
+		cache_replace_attr(c->cache, path, &st, cache_gen(c->cache));
+	else
+		cache_invalidate_attr(c->cache, path);
 }

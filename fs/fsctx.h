@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "asyncmeta.h"
 #include "attr.h"
 #include "cache.h"
 #include "content.h"
@@ -46,6 +47,7 @@ struct fs_ctx {
 	struct fs_dir *dirs;
 	struct prefetch prefetch;
 	struct content content;
+	struct asyncmeta am;	/* -o exclusive's queue (asyncmeta.h) */
 	bool follow_symlinks, transform_symlinks, contain_symlinks, disable_hardlink;
 	bool default_permissions, kernel_cache, direct_io;
 };
@@ -65,13 +67,26 @@ void fsctx_destroy(struct fs_ctx *c);
  * 0 or a negative errno with err filled. */
 int fsctx_setup_idmap(struct fs_ctx *c, char *err, size_t errlen);
 
-/* The engine for path operations, and the next one for an open. */
+/* The engine for path operations, and the next one for an open (always
+ * conn[0] under -o exclusive: its queue's order covers file handles too,
+ * asyncmeta.h). */
 struct fxc *fsctx_meta(struct fs_ctx *c);
 struct fxc *fsctx_pick(struct fs_ctx *c);
 
-/* The remote path of a fuse path (heap). 0, -ENOMEM, or -ENAMETOOLONG for
- * a last component past NAME_MAX (path_name_too_long). */
+/* True under -o exclusive: metadata goes through c->am (asyncmeta.h). */
+bool fsctx_async(const struct fs_ctx *c);
+/* The channel to open a file on: ASYNCMETA_CHAN under -o exclusive (behind
+ * the queue), else -1 (rfs picks by path). */
+int fsctx_open_chan(const struct fs_ctx *c);
+
+/* The remote path of a fuse path (heap), for a request the caller sends and
+ * waits for: under -o exclusive it first waits for the queue to drain
+ * (asyncmeta.h), so the request sees, and never overtakes, the operations
+ * the mount already answered. 0, -ENOMEM, or -ENAMETOOLONG for a last
+ * component past NAME_MAX (path_name_too_long). */
 int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
+/* The same without waiting: for requests that join the queue. */
+int fsctx_remote_queued(struct fs_ctx *c, const char *fpath, char **out);
 
 /* OpenSSH reports a full disk as FAILURE (-EPERM here): for r == -EPERM
  * from a WRITE, CREATE or MKDIR, asks the server (statvfs@openssh.com) about
@@ -88,6 +103,15 @@ int fsctx_nospace(struct fs_ctx *c, const char *fpath, int r);
  * the server's disk on a file that large also reads as EFBIG. Call it
  * after fsctx_nospace (a full disk is ENOSPC). */
 int fsctx_toobig(uint64_t end, int r);
+
+/* -o exclusive's answers made up from what the mount knows (asyncmeta.h).
+ * fsctx_known_raw: path's raw attributes as the cache has them (mapped
+ * back through the idmap); false when not cached, when not exclusive, or
+ * when uid=, gid= or umask= make the cached view lossy (then the caller
+ * asks the server). fsctx_known_put: caches 'a' as path's attributes (what
+ * they are once the queue reaches the server). */
+bool fsctx_known_raw(struct fs_ctx *c, const char *path, struct fxp_attr *a);
+void fsctx_known_put(struct fs_ctx *c, const char *path, const struct fxp_attr *a);
 
 /* Attributes as the kernel sees them (attr_to_stat with our config). */
 int fsctx_stat(struct fs_ctx *c, const struct fxp_attr *a, struct stat *st);

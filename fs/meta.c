@@ -12,6 +12,7 @@
 #include "fileops.h"
 #include "hidden.h"
 #include "io.h"
+#include "asyncmeta.h"
 #include "log.h"
 #include "path.h"
 #include "rfs.h"
@@ -51,6 +52,187 @@ raw_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	r = rfs_lstat(fsctx_meta(c), rp, a);
 	free(rp);
 	return r;
+}
+
+/* ---- -o exclusive: answered at once, sent through the queue ----
+ *
+ * Each *_queued function answers an operation from what the mount knows
+ * (asyncmeta.h) and returns 0, or returns 1 when the outcome is not
+ * certain from the cache (a name not known to be free, a directory not
+ * known to be empty, an open file at the path, ...): the caller then does
+ * it the blocking way, which first waits for the queue (fsctx_remote). */
+
+/* Queues op for path (and 'to', a rename's new name; 'arg2' a symlink's
+ * target). 0 queued, 1 not sent, or a negative errno for a bad path. */
+static int
+queue_path(struct fs_ctx *c, enum rfs_async_op op, const char *path, const char *to,
+	   const char *arg2, const struct fxp_attr *a)
+{
+	char *rp = NULL, *rt = NULL;
+	int r;
+
+	if ((r = fsctx_remote_queued(c, path, &rp)) < 0)
+		return r;
+	if (to && (r = fsctx_remote_queued(c, to, &rt)) < 0) {
+		free(rp);
+		return r;
+	}
+	r = asyncmeta_path(&c->am, fsctx_meta(c), op, path, to, rp, rt ? rt : arg2, a);
+	free(rp);
+	free(rt);
+	return r < 0 ? 1 : 0;
+}
+
+/* The attributes a name the mount creates will have on the server: owner
+ * as learned from an earlier create, the group and setgid bit of a setgid
+ * parent (as Linux does), times now. False until the owner is known. */
+static bool
+new_attrs(struct fs_ctx *c, const char *path, uint32_t mode, struct fxp_attr *a,
+	  uint32_t *strip)
+{
+	struct fxp_attr pa;
+	char *parent = NULL;
+
+	memset(a, 0, sizeof(*a));
+	if (c->acfg.set_uid || c->acfg.set_gid || c->acfg.set_umask ||
+	    !asyncmeta_ids(&c->am, &a->uid, &a->gid, strip))
+		return false;
+	a->flags = FXA_SIZE | FXA_UIDGID | FXA_PERMISSIONS | FXA_ACMODTIME;
+	a->perm = mode;
+	a->atime = a->mtime = (uint32_t)time(NULL);
+	if (path_parent(path, &parent) == 0 && fsctx_known_raw(c, parent, &pa) &&
+	    (pa.perm & S_ISGID)) {
+		a->gid = pa.gid;
+		if (S_ISDIR(mode))
+			a->perm |= S_ISGID;
+	}
+	free(parent);
+	return true;
+}
+
+static int
+count_entry(void *arg, const char *name, mode_t type)
+{
+	(void)name;
+	(void)type;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* True when an open file of the mount is at path (its handle and the
+ * hidden-name rules are the blocking way's business). */
+static bool
+path_open(struct fs_ctx *c, const char *path)
+{
+	struct io_file *f = ofile_find(&c->files, path, false);
+
+	if (f == NULL)
+		return false;
+	io_file_put(f);
+	return true;
+}
+
+static int
+mkdir_queued(struct fs_ctx *c, const char *path, mode_t mode)
+{
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 }, now;
+	uint32_t strip;
+	int r;
+
+	if (!fsctx_async(c) || !cache_lookup_negative(c->cache, path) ||
+	    !new_attrs(c, path, S_IFDIR | (mode & 07777), &now, &strip))
+		return 1;
+	now.size = 4096;
+	if ((r = queue_path(c, RFS_A_MKDIR, path, NULL, NULL, &a)) != 0)
+		return r;
+	/* The server's umask took bits from the last mkdir: set them back
+	 * behind this one (the blocking way's setattr_fix_mode, unwaited). */
+	if (strip & a.perm) {
+		a.perm = now.perm & 07777;
+		(void)queue_path(c, RFS_A_SETSTAT, path, NULL, NULL, &a);
+	}
+	cache_created(c->cache, path, S_IFDIR, true);
+	fsctx_known_put(c, path, &now);
+	return 0;
+}
+
+static int
+symlink_queued(struct fs_ctx *c, const char *target, const char *path)
+{
+	struct fxp_attr now;
+	uint32_t strip;
+	int r;
+
+	if (!fsctx_async(c) || !cache_lookup_negative(c->cache, path) ||
+	    !new_attrs(c, path, S_IFLNK | 0777, &now, &strip))
+		return 1;
+	now.size = strlen(target);
+	if ((r = queue_path(c, RFS_A_SYMLINK, path, NULL, target, NULL)) != 0)
+		return r;
+	cache_created(c->cache, path, S_IFLNK, false);
+	cache_put_link(c->cache, path, target, cache_gen(c->cache));
+	fsctx_known_put(c, path, &now);
+	return 0;
+}
+
+/* unlink of a name known to be a file, rmdir of a directory whose fresh
+ * listing is empty. */
+static int
+remove_queued(struct fs_ctx *c, const char *path, bool dir)
+{
+	struct fxp_attr a;
+	size_t n = 0;
+	int r;
+
+	if (!fsctx_async(c) || path_open(c, path))
+		return 1;
+	if (dir ? !cache_get_dir(c->cache, path, count_entry, &n) || n != 0
+		: !fsctx_known_raw(c, path, &a) || S_ISDIR(a.perm))
+		return 1;
+	if ((r = queue_path(c, dir ? RFS_A_RMDIR : RFS_A_REMOVE, path, NULL, NULL, NULL)) != 0)
+		return r;
+	cache_removed(c->cache, path);
+	return 0;
+}
+
+/* A rename whose outcome is certain: posix-rename of a known name to a
+ * name known to be free or to be a file replaced by a file. */
+static int
+rename_queued(struct fs_ctx *c, const char *from, const char *to, unsigned flags)
+{
+	struct fxp_attr fa, ta;
+	int r;
+
+	if (!fsctx_async(c) || flags != 0 || !fxc_has(fsctx_meta(c), FXC_EXT_POSIX_RENAME) ||
+	    !fsctx_known_raw(c, from, &fa) || path_open(c, from) || path_open(c, to) ||
+	    path_is_under(to, from))
+		return 1;
+	if (fsctx_known_raw(c, to, &ta)) {
+		if (S_ISDIR(fa.perm) || S_ISDIR(ta.perm))
+			return 1;
+	} else if (!cache_lookup_negative(c->cache, to)) {
+		return 1;
+	}
+	if ((r = queue_path(c, RFS_A_RENAME, from, to, NULL, NULL)) != 0)
+		return r;
+	cache_renamed(c->cache, from, to, fa.perm & S_IFMT);
+	fsctx_known_put(c, to, &fa);
+	if (ofile_rename(&c->files, from, to) < 0)
+		log_warn("rename %s: lost track of open files under it", from);
+	return 0;
+}
+
+/* fsctx_known_raw for the path of an operation that may come with a
+ * handle only. */
+static bool
+known_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	    struct fxp_attr *a)
+{
+	char *p = path_of(c, path, fi);
+	bool known = fsctx_known_raw(c, p, a);
+
+	free(p);
+	return known;
 }
 
 /* ---- getattr ---- */
@@ -187,6 +369,8 @@ meta_symlink(const char *target, const char *path)
 	char *rp;
 	int r;
 
+	if ((r = symlink_queued(c, target, path)) <= 0)
+		return r;
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = rfs_symlink(fsctx_meta(c), target, rp);
@@ -208,12 +392,15 @@ meta_mkdir(const char *path, mode_t mode)
 	char *rp;
 	int r;
 
+	if ((r = mkdir_queued(c, path, mode)) <= 0)
+		return r;
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = rfs_mkdir_lstat(fsctx_meta(c), rp, &a, &got);
 	free(rp);
 	if (r < 0)
 		return fsctx_nospace(c, path, r);
+	asyncmeta_learn_ids(&c->am, &got, a.perm);
 	cache_created(c->cache, path, S_IFDIR, c->o->exclusive);
 	if (got.flags && fsctx_stat(c, &got, &st) == 0)
 		cache_put_attr(c->cache, path, &st, cache_gen(c->cache));
@@ -236,6 +423,8 @@ remove_path(const char *path, bool dir, const char *hidden)
 
 	if (!dir && hidden_release_unlink(path))
 		return 0;	/* never made on the server (hidden.h) */
+	if (hidden == NULL && (r = remove_queued(c, path, dir)) <= 0)
+		return r;
 	if ((r = fsctx_remote(c, path, &rp)) < 0)
 		return r;
 	r = dir ? rfs_rmdir(fsctx_meta(c), rp) : rfs_remove(fsctx_meta(c), rp);
@@ -334,6 +523,8 @@ meta_rename(const char *from, const char *to, unsigned int flags)
 		return rename_hidden(c, from, to, kind);
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL;		/* RENAME_EXCHANGE, RENAME_WHITEOUT */
+	if ((r = rename_queued(c, from, to, flags)) <= 0)
+		return r;
 	type = known_type(c, from);
 	if ((r = fsctx_remote(c, from, &rf)) == 0 && (r = fsctx_remote(c, to, &rt)) == 0)
 		r = rfs_rename(fsctx_meta(c), rf, rt, (flags & RENAME_NOREPLACE) != 0);
@@ -390,8 +581,9 @@ meta_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 	struct fxp_attr a = { .flags = FXA_UIDGID }, cur;
 	int r;
 
-	/* SFTP sets both ids: the one not given comes from the server. */
-	if ((r = raw_attrs(c, path, fi, &cur)) < 0)
+	/* SFTP sets both ids: the one not given comes from the server (or,
+	 * under -o exclusive, from what the mount knows). */
+	if (!known_attrs(c, path, fi, &cur) && (r = raw_attrs(c, path, fi, &cur)) < 0)
 		return r;
 	a.uid = cur.uid;
 	a.gid = cur.gid;
@@ -451,7 +643,7 @@ meta_utimens(const char *path, const struct timespec tv[2], struct fuse_file_inf
 	 * (backups compare it): ask the server. An omitted atime (tar, cp -p
 	 * of an archive without atimes) is taken from a fresh cache entry, else
 	 * set to now, as sshfs does, rather than costing a round trip. */
-	if (fetch && (r = raw_attrs(c, path, fi, &cur)) < 0)
+	if (fetch && !known_attrs(c, path, fi, &cur) && (r = raw_attrs(c, path, fi, &cur)) < 0)
 		return r;
 	if (tv && tv[0].tv_nsec == UTIME_OMIT && !fetch)
 		cur.atime = cached_atime(c, path, fi, now);

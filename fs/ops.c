@@ -69,6 +69,7 @@ OPS_GUARD(dirops_opendir, (const char *p, ops_fi *fi), (p, fi))
 OPS_GUARD(dirops_readdir, (const char *p, void *b, fuse_fill_dir_t fill, off_t o, ops_fi *fi,
 			   enum fuse_readdir_flags fl), (p, b, fill, o, fi, fl))
 OPS_GUARD(dirops_releasedir, (const char *p, ops_fi *fi), (p, fi))
+OPS_GUARD(dirops_fsyncdir, (const char *p, int d, ops_fi *fi), (p, d, fi))
 OPS_GUARD(meta_access, (const char *p, int m), (p, m))
 OPS_GUARD(fileops_create, (const char *p, mode_t m, ops_fi *fi), (p, m, fi))
 OPS_GUARD(meta_utimens, (const char *p, const struct timespec tv[2], ops_fi *fi), (p, tv, fi))
@@ -106,6 +107,7 @@ static const struct fuse_operations ops = {
 	.opendir = guard_dirops_opendir,
 	.readdir = guard_dirops_readdir,
 	.releasedir = guard_dirops_releasedir,
+	.fsyncdir = guard_dirops_fsyncdir,
 	.access = guard_meta_access,
 	.create = guard_fileops_create,
 	.utimens = guard_meta_utimens,

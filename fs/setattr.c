@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "asyncmeta.h"
 #include "fileops.h"
 #include "hidden.h"
 #include "io.h"
@@ -108,15 +110,82 @@ setattr_fix_mode(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	return setattr_apply(c, path, fi, &a, false, NULL);
 }
 
+/* -o exclusive (asyncmeta.h): the change is queued by path and answered
+ * from the cached attributes. A size change of an open file stays
+ * blocking. 0 queued, 1 the blocking way. */
+static int
+apply_queued(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
+	     const struct fxp_attr *a, bool nofollow)
+{
+	struct io_file *f = fuseapi_file(fi), *open;
+	enum rfs_async_op op = RFS_A_SETSTAT;
+	struct fxp_attr now;
+	char *p = NULL, *rp = NULL;
+	int r = 1;
+
+	if (!fsctx_async(c))
+		return 1;
+	p = path ? strdup(path) : (f ? ofile_path(&c->files, f) : NULL);
+	if (p == NULL || hidden_is_name(p) || !fsctx_known_raw(c, p, &now))
+		goto out;
+	open = f ? f : ofile_find(&c->files, p, false);
+
+	/* An open file's WRITEs are on the queue's channel too, so
+	 * a path change follows them (fchown, fchmod and futimens
+	 * come as path changes: the kernel passes no handle); only
+	 * a size change goes through the handle (io resets
+	 * read-ahead and the O_APPEND offset). */
+	if (open && open != f)
+		io_file_put(open);
+	if (open && (a->flags & FXA_SIZE))
+		goto out;
+	if (nofollow && S_ISLNK(now.perm)) {
+		if (!fxc_has(fsctx_meta(c), FXC_EXT_LSETSTAT))
+			goto out;
+		op = RFS_A_LSETSTAT;
+	}
+	if ((r = fsctx_remote_queued(c, p, &rp)) < 0)
+		goto out;
+	r = 1;
+	if (asyncmeta_path(&c->am, fsctx_meta(c), op, p, NULL, rp, NULL, a) < 0)
+		goto out;
+	r = 0;
+	if (a->flags & FXA_PERMISSIONS)
+		now.perm = (now.perm & S_IFMT) | (a->perm & 07777);
+	if (a->flags & FXA_UIDGID) {
+		now.uid = a->uid;
+		now.gid = a->gid;
+	}
+	if (a->flags & FXA_ACMODTIME) {
+		now.atime = a->atime;
+		now.mtime = a->mtime;
+	}
+	if (a->flags & FXA_SIZE) {
+		now.size = a->size;
+		now.mtime = (uint32_t)time(NULL);
+	}
+	if (a->flags & (FXA_SIZE | FXA_ACMODTIME))
+		cache_stamp_clear(c->cache, p);
+	fsctx_known_put(c, p, &now);
+out:
+	free(rp);
+	free(p);
+	return r;
+}
+
 int
 setattr_apply(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	      const struct fxp_attr *a, bool nofollow, const struct fxp_attr *cur)
 {
-	struct io_file *f = handle_for(c, path, fi);
-	uint64_t gen = cache_gen(c->cache);
+	struct io_file *f;
 	struct fxp_attr got;
+	uint64_t gen;
 	int r;
 
+	if ((r = apply_queued(c, path, fi, a, nofollow)) <= 0)
+		return r;
+	f = handle_for(c, path, fi);
+	gen = cache_gen(c->cache);
 	if (f && path && hidden_is_name(path))
 		path = NULL;	/* remember() under the file's own path, if any */
 	/* After every write a descriptor of the file was told succeeded: a
