@@ -314,7 +314,8 @@ forget_contents(struct fs_ctx *c, struct io_file *f)
 
 /* Under -o exclusive a write does not wait and the cached attributes are
  * kept, as the file will be once the WRITE lands: the size grows to 'end',
- * the mtime is now. Without a cached entry, forget_contents. */
+ * the mtime is now. Without a cached entry, forget_contents (also when
+ * the write then fails). */
 static void
 note_written(struct fs_ctx *c, struct io_file *f, uint64_t end)
 {
@@ -402,19 +403,23 @@ fileops_write(const char *path, const char *buf, size_t size, off_t off,
 	fileops_settle_others(fuseapi_ctx(), NULL, f);
 	if (io_append_stale(f) && (r = io_append_sync(f)) < 0)
 		return (int)r;
+	if (fsctx_async(fuseapi_ctx()) && !(fi->flags & O_APPEND)) {
+		note_written(fuseapi_ctx(), f, (uint64_t)off + size);
+		r = io_write(f, buf, size, (uint64_t)off);
+		if (r != (ssize_t)size)
+			forget_contents(fuseapi_ctx(), f);
+		return r < 0 ? write_errno(fuseapi_ctx(), f, (int)r) : (int)r;
+	}
 	/* Before: no cached size older than this write is served while it
 	 * travels. After: a reply that left the server before the WRITE
 	 * (an FSTAT sent meanwhile) cannot be cached as current. */
 	forget_contents(fuseapi_ctx(), f);
 	r = io_write(f, buf, size, (uint64_t)off);
-	if (r > 0 && fsctx_async(fuseapi_ctx())) {
-		/* No stripes: the file's WRITEs stay on the queue's channel,
-		 * ahead of the path requests that follow them (asyncmeta.h). */
-		note_written(fuseapi_ctx(), f, (uint64_t)off + (uint64_t)r);
-		return (int)r;
-	}
 	forget_contents(fuseapi_ctx(), f);
-	if (r > 0 && io_wants_stripes(f))
+	/* No stripes under -o exclusive: the file's WRITEs stay on the
+	 * queue's channel, ahead of the path requests that follow them
+	 * (asyncmeta.h). */
+	if (r > 0 && !fsctx_async(fuseapi_ctx()) && io_wants_stripes(f))
 		open_stripes(fuseapi_ctx(), f);
 	return r < 0 ? write_errno(fuseapi_ctx(), f, (int)r) : (int)r;
 }

@@ -235,6 +235,18 @@ known_attrs(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	return known;
 }
 
+/* The cached attributes of the path of an operation that may come with a
+ * handle only. */
+static bool
+known_stat(struct fs_ctx *c, const char *path, struct fuse_file_info *fi, struct stat *st)
+{
+	char *p = path_of(c, path, fi);
+	bool hit = p && cache_get_attr(c->cache, p, st);
+
+	free(p);
+	return hit;
+}
+
 /* ---- getattr ---- */
 
 static int
@@ -284,6 +296,10 @@ meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 
 	if (f) {
 		if (path && !io_file_wrote(f) && cache_get_attr(c->cache, path, st))
+			return 0;
+		/* Under -o exclusive the cached attributes follow the writes
+		 * (fileops.c) and setattrs (setattr.c) the mount answered. */
+		if (fsctx_async(c) && known_stat(c, path, fi, st))
 			return 0;
 		return stat_file(c, f, st);
 	}

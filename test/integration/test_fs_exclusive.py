@@ -162,3 +162,49 @@ def test_create_then_use_same_names(sshd, tmp_mnt):
             assert (stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime) == \
                 (0o604, i, 1100000000 + i)
             assert stat.S_IMODE(os.stat(d).st_mode) == 0o750
+
+
+def _tar_of(tmp_path, nfiles):
+    local = str(tmp_path / 'lat')
+    os.makedirs(local)
+    for d in range(nfiles // 20):
+        os.mkdir(os.path.join(local, 'd%02d' % d))
+        for i in range(20):
+            with open(os.path.join(local, 'd%02d' % d, 'f%02d' % i), 'wb') as f:
+                f.write(b'%d.%d\n' % (d, i) * 400)
+    tarball = str(tmp_path / 'lat.tar')
+    with tarfile.open(tarball, 'w') as t:
+        t.add(local, arcname='lat')
+    return local, tarball
+
+
+@pytest.mark.parametrize('mode', ['default', 'exclusive'])
+def test_untar_rm_at_latency(sshd, tmp_mnt, tmp_path, delay_proxy, mode):
+    """tar -xf as root of 200 files and rm -rf of them at 20 ms RTT. The
+    default mode waits for the server at each step (about 3.5 round trips
+    per file for tar, 1 per unlink); -o exclusive answers at once and
+    must stay under 1.8 round trips per file for tar and 0.5 for rm -rf
+    (the create's OPEN is the one it still waits for)."""
+    local, tarball = _tar_of(tmp_path, 200)
+    proxy = delay_proxy(sshd.port, 10)
+    sshd.add_known_port(proxy.port)
+    src = sshd.remote_dir('root')
+    m = FsMount(ProxiedSshd(sshd, proxy.port), tmp_mnt, user='root', src=src,
+                opts=EXCL if mode == 'exclusive' else [])
+    with m:
+        t0 = time.monotonic()
+        util.run(['tar', '-C', m.mnt, '-xf', tarball], check=True, timeout=300)
+        untar = time.monotonic() - t0
+        fd = os.open(m.mnt, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        assert snapshot(os.path.join(src, 'lat'), times=False) == \
+            snapshot(local, times=False)
+        t0 = time.monotonic()
+        util.run(['rm', '-rf', m.m('lat')], check=True, timeout=300)
+        rm = time.monotonic() - t0
+    assert os.listdir(src) == []
+    print('%s: untar %.2f s, rm -rf %.2f s' % (mode, untar, rm))
+    if mode == 'exclusive':
+        assert untar < 200 * 1.8 * 0.02, untar
+        assert rm < 200 * 0.5 * 0.02, rm
