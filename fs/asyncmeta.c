@@ -18,6 +18,7 @@ struct asyncmeta_held {
 	struct asyncmeta_held *next;
 	struct io_file *f;
 	char *path;
+	bool busy;		/* being settled (settle_held) */
 };
 
 /* One request in flight. */
@@ -69,15 +70,6 @@ keep_locked(struct asyncmeta *q, const char *path, int err)
 		free(e->path);
 		free(e);
 	}
-}
-
-static void
-keep(struct asyncmeta *q, const char *path, int err)
-{
-	pthread_mutex_lock(&q->mu);
-	q->failed++;
-	keep_locked(q, path, err);
-	pthread_mutex_unlock(&q->mu);
 }
 
 /* Gives the request's slot back (unsent: it was never sent) and frees it. */
@@ -173,46 +165,97 @@ asyncmeta_path(struct asyncmeta *q, struct fxc *fx, enum rfs_async_op op,
 	return r < 0 ? req_abort(rq, r) : 0;
 }
 
-/* Waits for a held file's WRITEs and keeps their error; frees h. */
-static int
-settle(struct asyncmeta *q, struct asyncmeta_held *h)
+/* True when 'p' is 'dir' itself or a name directly in it. */
+static bool
+in_dir(const char *p, const char *dir)
 {
-	int r = io_flush(h->f);
+	char *parent;
+	bool in;
 
-	if (r < 0) {
-		log_warn("exclusive: a write to %s was refused by the server: %s",
-			 h->path ? h->path : "(unlinked file)", strerror(-r));
-		keep(q, h->path, r);
-	}
-	io_file_put(h->f);
-	free(h->path);
-	free(h);
-	return r;
+	if (strcmp(p, dir) == 0)
+		return true;
+	if (path_parent(p, &parent) < 0)
+		return false;
+	in = strcmp(parent, dir) == 0;
+	free(parent);
+	return in;
 }
 
-/* Takes the oldest held entry, or the one of f when f is not NULL. */
-static struct asyncmeta_held *
-unhold(struct asyncmeta *q, struct io_file *f)
+/* Which held files a settle_held() call is about. */
+struct held_match {
+	struct io_file *f;	/* this one, or */
+	const char *path;	/* those at this path (or directly in it: dir), or */
+	bool dir;
+	bool oldest;		/* the oldest one, or else all of them */
+};
+
+static bool
+held_matches(const struct asyncmeta_held *h, const struct held_match *m)
 {
-	struct asyncmeta_held **pp, *h = NULL;
+	if (m->f)
+		return h->f == m->f;
+	if (m->path)
+		return h->path && (m->dir ? in_dir(h->path, m->path)
+					  : strcmp(h->path, m->path) == 0);
+	return true;
+}
+
+/* Settles the held files that match: waits for their WRITEs (in the
+ * caller's thread, without the lock), keeps their error, drops them. An
+ * entry stays listed while it is settled, so a caller about the same path
+ * waits for its error to be kept instead of missing it. Returns the first
+ * WRITE error met here. */
+static int
+settle_held(struct asyncmeta *q, const struct held_match *m)
+{
+	struct asyncmeta_held **pp, *h;
+	int first = 0, r;
 
 	pthread_mutex_lock(&q->mu);
-	for (pp = &q->held; *pp; pp = &(*pp)->next) {
-		if (f == NULL || (*pp)->f == f) {
-			h = *pp;
-			*pp = h->next;
-			q->nheld--;
+	for (;;) {
+		for (h = q->held; h && !held_matches(h, m); h = h->next)
+			;
+		if (h == NULL)
 			break;
+		if (h->busy) {		/* another thread settles it */
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
 		}
+		h->busy = true;
+		pthread_mutex_unlock(&q->mu);
+		r = io_flush(h->f);
+		if (r < 0)
+			log_warn("exclusive: a write to %s was refused by the server: %s",
+				 h->path ? h->path : "(unlinked file)", strerror(-r));
+		pthread_mutex_lock(&q->mu);
+		if (r < 0) {
+			q->failed++;
+			keep_locked(q, h->path, r);
+			if (first == 0)
+				first = r;
+		}
+		for (pp = &q->held; *pp != h; pp = &(*pp)->next)
+			;
+		*pp = h->next;
+		q->nheld--;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		io_file_put(h->f);
+		free(h->path);
+		free(h);
+		pthread_mutex_lock(&q->mu);
+		if (m->oldest || m->f)
+			break;
 	}
 	pthread_mutex_unlock(&q->mu);
-	return h;
+	return first;
 }
 
 void
 asyncmeta_hold(struct asyncmeta *q, struct io_file *f, const char *fpath)
 {
-	struct asyncmeta_held *h = calloc(1, sizeof(*h)), **pp, *old;
+	const struct held_match oldest = { .oldest = true };
+	struct asyncmeta_held *h = calloc(1, sizeof(*h)), **pp;
 	bool full;
 
 	if (h == NULL || (fpath && (h->path = strdup(fpath)) == NULL)) {
@@ -235,25 +278,24 @@ asyncmeta_hold(struct asyncmeta *q, struct io_file *f, const char *fpath)
 	*pp = h;
 	full = ++q->nheld > ASYNCMETA_HELD;
 	pthread_mutex_unlock(&q->mu);
-	if (full && (old = unhold(q, NULL)) != NULL)
-		(void)settle(q, old);
+	if (full)
+		(void)settle_held(q, &oldest);
 }
 
 int
 asyncmeta_release(struct asyncmeta *q, struct io_file *f)
 {
-	struct asyncmeta_held *h = unhold(q, f);
+	const struct held_match m = { .f = f };
 
-	return h ? settle(q, h) : 0;
+	return settle_held(q, &m);
 }
 
 void
 asyncmeta_drain(struct asyncmeta *q)
 {
-	struct asyncmeta_held *h;
+	const struct held_match all = { 0 };
 
-	while ((h = unhold(q, NULL)) != NULL)
-		(void)settle(q, h);
+	(void)settle_held(q, &all);
 	pthread_mutex_lock(&q->mu);
 	while (q->inflight > 0)
 		pthread_cond_wait(&q->cv, &q->mu);
@@ -275,30 +317,16 @@ asyncmeta_destroy(struct asyncmeta *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
-/* True when 'p' is 'dir' itself or a name directly in it. */
-static bool
-in_dir(const char *p, const char *dir)
-{
-	char *parent;
-	bool in;
-
-	if (strcmp(p, dir) == 0)
-		return true;
-	if (path_parent(p, &parent) < 0)
-		return false;
-	in = strcmp(parent, dir) == 0;
-	free(parent);
-	return in;
-}
-
 int
 asyncmeta_take(struct asyncmeta *q, const char *fpath, bool dir)
 {
+	const struct held_match m = { .path = fpath, .dir = dir };
 	struct asyncmeta_fail **pp, *e;
 	int r = 0;
 
 	if (fpath == NULL)
 		return 0;
+	(void)settle_held(q, &m);	/* their errors are kept, then taken */
 	pthread_mutex_lock(&q->mu);
 	for (pp = &q->fails; (e = *pp) != NULL;) {
 		if (dir ? in_dir(e->path, fpath) : strcmp(e->path, fpath) == 0) {
