@@ -6,6 +6,10 @@
  * worker threads, block on the server (bounded by fxc's deadlines) and keep
  * the caches truthful about our own changes (cache.h).
  *
+ * Under -o exclusive, mkdir, unlink, rmdir, rename and symlink whose
+ * outcome the caches can tell are answered at once and queued (asyncmeta.h);
+ * the others, and every request that goes to the server, wait for the queue.
+ *
  * getattr order: the attribute cache; then, for a path with an open handle
  * that has written, FSTAT through that handle (ordered after its queued
  * WRITEs); then a negative answer from a fresh parent listing; then LSTAT

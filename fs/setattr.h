@@ -15,6 +15,9 @@
  *     symlink gets -EOPNOTSUPP rather than its target changed).
  * When the change fails, the rfs call runs it again to recover the errno
  * OpenSSH folded into FAILURE.
+ * Under -o exclusive, a change of a path whose attributes are cached is
+ * queued instead (asyncmeta.h) and answered from the cache; only a size
+ * change of an open file goes the blocking way, through its handle.
  *
  * Thread: libfuse workers. Errors: 0 or negative errno.
  */
