@@ -774,10 +774,22 @@ rfs_status_done(void *arg, int err, const struct fxp_reply *rep)
 	x.scb(x.arg, err);
 }
 
+static int rfs_submit_ctx_on(struct fxc *c, int chan, uint32_t gen, unsigned flags,
+			     struct wire_buf *b, int enc, fxc_done_fn *done,
+			     const struct rfs_actx *ctx);
+
 /* Submits an encoded packet with a heap context for the callback. */
 static int
 rfs_submit_ctx(struct fxc *c, const struct rfs_handle *h, struct wire_buf *b, int enc,
 	       fxc_done_fn *done, const struct rfs_actx *ctx)
+{
+	return rfs_submit_ctx_on(c, h->chan, h->gen, 0, b, enc, done, ctx);
+}
+
+/* The same with fxc_submit_on's generation and flags. */
+static int
+rfs_submit_ctx_on(struct fxc *c, int chan, uint32_t gen, unsigned flags, struct wire_buf *b,
+		  int enc, fxc_done_fn *done, const struct rfs_actx *ctx)
 {
 	struct rfs_actx *x;
 	int r;
@@ -791,7 +803,7 @@ rfs_submit_ctx(struct fxc *c, const struct rfs_handle *h, struct wire_buf *b, in
 		return -ENOMEM;
 	}
 	*x = *ctx;
-	r = fxc_submit_on(c, h->chan, h->gen, 0, b, done, x);
+	r = fxc_submit_on(c, chan, gen, flags, b, done, x);
 	wire_buf_free(b);
 	if (r != 0)
 		free(x);	/* done will not be called */
@@ -864,7 +876,13 @@ rfs_path_async(struct fxc *c, int chan, enum rfs_async_op op, const char *path,
 	default:
 		return -EINVAL;
 	}
-	return rfs_submit_ctx(c, chan, &b, enc, rfs_status_done, &ctx);
+	/* Tied to the current generation (fxc.h): when the link goes, what
+	 * was queued fails with -ENOTCONN instead of going on a new link,
+	 * so nothing queued after a request lost with the link is applied
+	 * without it (the caller's order stays a prefix on the server). */
+	return rfs_submit_ctx_on(c, chan, fxc_generation(c),
+				 op == RFS_A_SETSTAT || op == RFS_A_LSETSTAT ? 0 : FXC_ONCE,
+				 &b, enc, rfs_status_done, &ctx);
 }
 
 /* ---- data path: many chunks in flight, one waiter ---- */

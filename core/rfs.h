@@ -129,7 +129,11 @@ int rfs_write_async(struct fxc *c, const struct rfs_handle *h, uint64_t off,
  * server process, in submission order. cb gets the server's status as is
  * (FAILURE is -EPERM: no probe can refine it on fxc's I/O thread, where cb
  * runs), or -EIO / -ETIMEDOUT. path2 is RENAME's new name or SYMLINK's
- * target; 'a' is MKDIR's and the SETSTATs' attributes. RENAME is
+ * target; 'a' is MKDIR's and the SETSTATs' attributes. Each is tied to
+ * the generation current at submission: when that link is lost, every one
+ * not answered completes with -ENOTCONN (applied or not: unknown), none is
+ * sent on the next link, so the server never applies a later one without
+ * an earlier one; -ENOTCONN at once (cb not called) while the link is down. RENAME is
  * posix-rename (-EOPNOTSUPP without it: the caller renames the blocking
  * way), LSETSTAT needs lsetstat@openssh.com (-EOPNOTSUPP). Returns 0 (cb
  * will be called) or a negative errno (cb will not). */
