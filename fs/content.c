@@ -67,7 +67,8 @@ unlink_entry(struct content *k, struct content_entry *e)
 	}
 }
 
-/* Gives back e's memory count; a READY entry never taken counts as dropped. */
+/* Gives back e's memory count; a READY entry whose contents were never
+ * taken (content_take clears e->data) counts as dropped. */
 static void
 unreserve(struct content *k, struct content_entry *e)
 {
@@ -75,7 +76,7 @@ unreserve(struct content *k, struct content_entry *e)
 		return;
 	k->held -= e->reserve;
 	k->active--;
-	if (e->state == CE_READY)
+	if (e->state == CE_READY && e->data != NULL)
 		k->st.dropped++;
 }
 
@@ -102,14 +103,31 @@ drop(struct content *k, struct content_entry *e)
 	entry_free(e);
 }
 
+/* True when 'path' is directly in 'dir' (NULL: never). */
+static bool
+in_dir(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	if (dir == NULL)
+		return false;
+	if (strcmp(dir, "/") == 0)
+		n = 0;
+	else if (strncmp(path, dir, n) != 0)
+		return false;
+	return path[n] == '/' && strchr(path + n + 1, '/') == NULL;
+}
+
+/* Drops every entry not directly in 'keep' (NULL: all). */
 static void
-drop_all(struct content *k)
+drop_all(struct content *k, const char *keep)
 {
 	struct content_entry *e = k->list, *next;
 
 	for (; e; e = next) {
 		next = e->next;
-		drop(k, e);
+		if (!in_dir(e->path, keep))
+			drop(k, e);
 	}
 }
 
@@ -262,7 +280,7 @@ content_stop(struct content *k)
 	pthread_mutex_unlock(&k->mu);
 	for (i = 0; i < k->nthreads; i++)
 		pthread_join(k->th[i], NULL);
-	drop_all(k);
+	drop_all(k, NULL);
 	if (k->nthreads > 0)
 		log_debug("content read-ahead: %llu files loaded, %llu served, %llu dropped; "
 			  "peak %zu bytes held (bound %u)",
@@ -321,14 +339,15 @@ content_take(struct content *k, const char *path, uint8_t **data, size_t *len)
 struct names {
 	char **v;
 	size_t n;
+	bool dirs;		/* directories, else regular files */
 };
 
 static int
-collect_file(void *arg, const char *name, mode_t type)
+collect_name(void *arg, const char *name, mode_t type)
 {
 	struct names *ns = arg;
 
-	if (!S_ISREG(type))
+	if (ns->dirs ? !S_ISDIR(type) : !S_ISREG(type))
 		return 0;
 	if (ns->n == CONTENT_SCAN)
 		return 1;
@@ -359,9 +378,9 @@ struct cand {
 	size_t size;
 };
 
-/* Up to 'max' files after 'name' in name order and in listing order,
- * taken alternately, with the sizes the cache holds for them (files
- * without a cached size, or too large, are left out). */
+/* Up to 'max' files after 'name' (NULL: from the first) in name order
+ * and in listing order, taken alternately, with the sizes the cache holds
+ * for them (files without a cached size, or too large, are left out). */
 static size_t
 candidates(struct content *k, const char *dir, const char *name, struct cand *out, size_t max)
 {
@@ -371,14 +390,15 @@ candidates(struct content *k, const char *dir, const char *name, struct cand *ou
 
 	if (ns.v == NULL)
 		return 0;
-	if (!cache_get_dir(k->c->cache, dir, collect_file, &ns) || ns.n == 0)
+	if (!cache_get_dir(k->c->cache, dir, collect_name, &ns) || ns.n == 0)
 		goto out;
 	if ((sorted = malloc(ns.n * sizeof(char *))) == NULL)
 		goto out;
 	memcpy(sorted, ns.v, ns.n * sizeof(char *));
 	qsort(sorted, ns.n, sizeof(char *), cmp_name);
-	li = index_of(ns.v, ns.n, name);
-	si = index_of(sorted, ns.n, name);
+	/* From the first: SIZE_MAX + step wraps to step - 1. */
+	li = name ? index_of(ns.v, ns.n, name) : SIZE_MAX;
+	si = name ? index_of(sorted, ns.n, name) : SIZE_MAX;
 	for (step = 1; n < max && (li + step < ns.n || si + step < ns.n); step++) {
 		const char *pick[2] = {
 			si + step < ns.n ? sorted[si + step] : NULL,
@@ -411,13 +431,35 @@ out:
 	return n;
 }
 
+/* The directory after 'dir' in its parent's cached listing (the order a
+ * walker such as grep -r, cp -r or tar -c goes on in), or NULL. */
+static char *
+next_dir(struct content *k, const char *dir)
+{
+	struct names ns = { .v = calloc(CONTENT_SCAN, sizeof(char *)), .dirs = true };
+	char *parent = NULL, *next = NULL;
+	size_t i;
+
+	if (ns.v == NULL || strcmp(dir, "/") == 0 || path_parent(dir, &parent) < 0)
+		goto out;
+	if (cache_get_dir(k->c->cache, parent, collect_name, &ns) &&
+	    (i = index_of(ns.v, ns.n, path_base(dir))) + 1 < ns.n)
+		(void)path_child(parent, ns.v[i + 1], &next);
+out:
+	for (i = 0; ns.v && i < ns.n; i++)
+		free(ns.v[i]);
+	free(ns.v);
+	free(parent);
+	return next;
+}
+
 void
 content_note_open(struct content *k, const char *path)
 {
 	struct cand c[2 * CONTENT_AHEAD];
 	size_t n, i;
-	char *parent;
-	bool go;
+	char *parent, *nd;
+	bool go, walking;
 
 	if (!k->started || k->nthreads == 0 || path_parent(path, &parent) < 0)
 		return;
@@ -426,9 +468,10 @@ content_note_open(struct content *k, const char *path)
 		k->streak++;
 		free(parent);
 	} else {
-		/* The program moved on: what it did not take there is dropped. */
+		/* The program moved on: what it did not take there is
+		 * dropped, what was read ahead for here is kept. */
 		k->walking = k->streak >= 2;
-		drop_all(k);
+		drop_all(k, parent);
 		free(k->dir);
 		k->dir = parent;
 		k->streak = 1;
@@ -436,12 +479,19 @@ content_note_open(struct content *k, const char *path)
 	parent = strdup(k->dir);
 	/* Top up in batches: a scan of the listing per open is not free. */
 	go = parent && (k->streak >= 2 || k->walking) && k->active <= CONTENT_AHEAD / 2;
+	walking = k->walking;
 	pthread_mutex_unlock(&k->mu);
 	if (!go) {
 		free(parent);
 		return;
 	}
 	n = candidates(k, parent, path_base(path), c, 2 * CONTENT_AHEAD);
+	/* A walker goes on to the next directory: its first files too, so
+	 * that its first opens there find them. */
+	if (walking && n < CONTENT_AHEAD && (nd = next_dir(k, parent)) != NULL) {
+		n += candidates(k, nd, NULL, c + n, CONTENT_AHEAD - n);
+		free(nd);
+	}
 	pthread_mutex_lock(&k->mu);
 	for (i = 0; i < n; i++) {
 		struct content_entry *e;

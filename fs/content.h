@@ -7,8 +7,13 @@
  * a new directory while it was walking), the next regular files of that
  * directory's cached listing whose cached size is at most
  * CONTENT_FILE_MAX are read whole in the background: the next ones in name
- * order after the file just opened (the shell's `cat *`) and the next ones
- * in listing order (readdir order: grep -r, cp -r, tar -c). The open of
+ * order after the file just opened (the shell's `cat *`, and the readdir
+ * order of grep -r, cp -r and tar -c: the mount lists every directory in
+ * name order, dirops.c) and the next ones in the cached listing's order
+ * (the same, as long as the cache keeps listings sorted); and for a
+ * program that walks (it read a directory's files one after another and
+ * went on to another), the first files of the directory after this one in
+ * the parent's cached listing, where a walker goes next. The open of
  * such a file is then answered from memory (io_file_new_preloaded): no
  * request at all unless the program asks for something that needs the
  * remote handle.
@@ -28,8 +33,9 @@
  * Bounded: CONTENT_AHEAD files queued, loading or loaded at a time, at
  * most CONTENT_WORKERS loads in flight, and at most CONTENT_MAX_BYTES held
  * (each file counts its cached size plus one byte from the moment it is
- * queued). Contents not taken are dropped when the program moves on to
- * another directory; taken contents belong to the open file.
+ * queued). Contents not taken are dropped when the program opens a file
+ * in another directory (those read ahead for that one are kept); taken
+ * contents belong to the open file.
  *
  * Thread: content_take/content_note_open from libfuse workers; start/stop
  * from main(). Lock order: the content lock, then the cache's.
@@ -44,8 +50,8 @@
 
 #define CONTENT_FILE_MAX (64u << 10)
 #define CONTENT_MAX_BYTES (1u << 20)
-#define CONTENT_WORKERS 16
-#define CONTENT_AHEAD 48
+#define CONTENT_WORKERS 32
+#define CONTENT_AHEAD 64
 #define CONTENT_DONE_MAX 256	/* taken names remembered (not loaded again) */
 #define CONTENT_SCAN 16384	/* names of one listing considered */
 

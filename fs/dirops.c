@@ -161,6 +161,12 @@ dir_to_cache(struct fs_ctx *c, const struct fs_dir *d, uint64_t gen)
 }
 
 static int
+dirent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fs_dirent *)a)->name, ((const struct fs_dirent *)b)->name);
+}
+
+static int
 dir_from_server(struct fs_ctx *c, struct fs_dir *d)
 {
 	struct loadctx l = { c, d };
@@ -180,6 +186,12 @@ dir_from_server(struct fs_ctx *c, struct fs_dir *d)
 			break;
 	}
 	free(rp);
+	/* In name order, the order the cache keeps (and serves later
+	 * listings in): a walker then goes through a tree in one order
+	 * whether its listings came from the server or the cache, the order
+	 * content read-ahead (content.h) expects it to go on in. */
+	if (r == 0 && d->n > 1)
+		qsort(d->e, d->n, sizeof(*d->e), dirent_cmp);
 	if (r == 0)
 		dir_to_cache(c, d, gen);
 	else if (r == -ENOTCONN || (tries > 0 && (r == -ENOENT || r == -ENOTDIR)))
