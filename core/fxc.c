@@ -318,6 +318,9 @@ fxc_destroy(struct fxc *c)
 	if (c->tfd >= 0)
 		close(c->tfd);
 	fxc_xp_close(&c->old_xp);
+	/* a new link the I/O thread did not take before it stopped */
+	if (c->swap_in != NULL)
+		fxc_destroy(c->swap_in);
 	pthread_cond_destroy(&c->rcond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

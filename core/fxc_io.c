@@ -280,8 +280,14 @@ pick_chan(struct fxc *c)
 static void
 admit(struct fxc *c, struct fxc_req *r)
 {
-	struct fxc_chan *ch = r->chan >= 0 && r->chan < c->xnch ? &c->chan[r->chan]
-								: pick_chan(c);
+	struct fxc_chan *ch;
+
+	/* A link with fewer channels than the first (fxc.h): a channel that
+	 * is gone maps to the same one each time, so a handle's requests
+	 * keep going to the server process that opened it. */
+	if (r->chan >= c->xnch)
+		r->chan %= c->xnch;
+	ch = r->chan >= 0 ? &c->chan[r->chan] : pick_chan(c);
 
 	r->chan = ch->idx;
 	r->state = FXC_WAITING;
