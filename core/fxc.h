@@ -77,7 +77,9 @@ struct fxc_config {
 	 * stays dead and everything fails with -EIO, as without reconnect. */
 	fxc_redial_fn *redial;
 	void *redial_arg;		/* passed to redial; owned by the caller, must
-					 * outlive the fxc */
+					 * outlive the fxc and any redial still
+					 * running when fxc_free() returned (it waits
+					 * for one at most about 2 s) */
 	unsigned reconnect_timeout_ms;	/* how long requests wait for the link to
 					 * come back; 0 = they fail with -EIO at once
 					 * (reconnection still goes on behind them) */
@@ -130,8 +132,10 @@ void fxc_free(struct fxc *c);
 
 /* Makes the connection fail now, as if the link had died (tests, SIGTERM):
  * fxc_alive() is false and fxc_submit() fails on return; pending requests
- * complete with -EIO on the I/O thread right after. Any thread, and from a
- * completion callback. */
+ * complete with -EIO on the I/O thread right after. With cfg.redial it is a
+ * lost link instead ("reconnection" below): handle requests get -ENOTCONN
+ * from the return on, the rest wait for the new link. Any thread, and from
+ * a completion callback. */
 void fxc_kill(struct fxc *c);
 
 /* ---- what the server offers ---- */
