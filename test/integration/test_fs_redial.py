@@ -184,3 +184,37 @@ def test_password_stdin_kept(sshd, tmp_mnt):
         assert 'Accepted password for smtest' in sshd.log()[mark:]
     finally:
         util.umount(None, tmp_mnt)
+
+
+def test_passphrase_fd_kept(make_sshd, tmp_mnt, tmp_path):
+    """passphrase_fd: the pipe is read once at mount time; the passphrase
+    is kept and unlocks the key again for the login after the link died."""
+    srv = make_sshd()
+    key = str(tmp_path / 'locked')
+    util.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', 'a passphrase', '-f', key],
+             timeout=30, check=True)
+    with open(os.path.join(srv.tmp, 'authorized_keys', 'smtest'), 'w') as f:
+        f.write(open(key + '.pub').read())	# only the locked key logs in
+    src = srv.remote_dir('smtest')
+    r, w = os.pipe()
+    os.write(w, b'a passphrase\n')
+    os.close(w)
+    argv = [util.bin_path('sshmountfs'), srv.spec('smtest', src), tmp_mnt,
+            '-p', str(srv.port), '-F', srv.client_config, '-o', 'IdentityFile=' + key,
+            '-o', 'UserKnownHostsFile=' + srv.known_hosts,
+            '-o', 'passphrase_fd=%d' % r] + KEEPALIVE
+    try:
+        res = util.run(argv, timeout=60, env=srv.env(), pass_fds=(r,))
+    finally:
+        os.close(r)
+    assert res.returncode == 0, res.stderr
+    try:
+        with open(os.path.join(src, 'f'), 'wb') as f:
+            f.write(b'locked')
+        mark = len(srv.log())
+        srv.kill_sessions()
+        names, err, took = timed(lambda: os.listdir(tmp_mnt), 20)
+        assert err is None and names == ['f'] and took < 10, (names, err, took)
+        assert 'Accepted publickey for smtest' in srv.log()[mark:]
+    finally:
+        util.umount(None, tmp_mnt)
