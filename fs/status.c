@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asyncmeta.h"
 #include "bgthread.h"
 #include "fsopts.h"
 #include "log.h"
@@ -172,6 +173,8 @@ status_json(const struct status_info *in, char *buf, size_t len)
 	put(&o, ",\"cache\":{\"attr_hits\":%" PRIu64 ",\"attr_misses\":%" PRIu64
 	    ",\"dir_hits\":%" PRIu64 ",\"dir_misses\":%" PRIu64 "}", in->cache.attr_hits,
 	    in->cache.attr_misses, in->cache.dir_hits, in->cache.dir_misses);
+	put(&o, ",\"queued_ops\":%" PRIu64 ",\"pending_ops\":%u,\"refused_ops\":%" PRIu64,
+	    in->queued_ops, in->pending_ops, in->refused_ops);
 	put(&o, ",\"options\":{\"reconnect\":%s,\"reconnect_timeout\":%u,\"exclusive\":%s,"
 	    "\"cache\":%s}", in->reconnect ? "true" : "false", in->reconnect_timeout,
 	    in->exclusive ? "true" : "false", in->cache_on ? "true" : "false");
@@ -300,6 +303,10 @@ status_text(const struct status_info *in, char *buf, size_t len)
 		put(&o, ", ");
 		put_rate(&o, "listings", in->cache.dir_hits, in->cache.dir_misses);
 	}
+	if (in->exclusive)
+		put(&o, "\nqueued:      %" PRIu64 " operations answered at once, %u not yet "
+		    "answered by the server, %" PRIu64 " refused (logged; reported at the next "
+		    "close or fsync)", in->queued_ops, in->pending_ops, in->refused_ops);
 	put(&o, "\nuptime:      ");
 	put_duration(&o, in->now - in->started);
 	put(&o, "\noptions:     %s", in->reconnect ? "reconnect" : "noreconnect");
@@ -347,6 +354,7 @@ snapshot(struct status *s, struct status_info *in)
 	in->exclusive = s->o->exclusive;
 	in->reconnect = s->o->reconnect;
 	in->reconnect_timeout = s->o->reconnect_timeout > 0 ? (unsigned)s->o->reconnect_timeout : 0;
+	asyncmeta_status(&c->am, &in->refused_ops, &in->queued_ops, &in->pending_ops);
 }
 
 static void

@@ -39,6 +39,10 @@ struct status_info {
 	bool cache_on, exclusive;
 	bool reconnect;
 	unsigned reconnect_timeout;	/* seconds */
+	/* -o exclusive's queue (asyncmeta_status): operations answered at
+	 * once and sent, not answered yet, refused by the server. */
+	uint64_t queued_ops, refused_ops;
+	unsigned pending_ops;
 };
 
 /* The mount's state: the worst of its engines' (the one whose state is

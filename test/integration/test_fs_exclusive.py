@@ -11,6 +11,7 @@ prefix of the operation sequence, also after kill -9 with a full queue.
 """
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -254,6 +255,11 @@ def test_readonly_server_refusals_reported(make_sshd, tmp_mnt, tmp_path):
             assert _fsync_errno(m.m('t', d)) == 0, d
             # the mount shows the server's tree again, as it is
             assert sorted(os.listdir(m.m('t', d))) == ['f%d' % i for i in range(5)]
+        # counted for the status output (the fsyncs drained the queue)
+        st = json.loads(util.run([util.bin_path('sshmountfs-tool'), 'status', '--json', m.mnt],
+                                 check=True, timeout=30).stdout)
+        assert st['refused_ops'] >= 10 - res.stderr.count('\n'), st
+        assert st['queued_ops'] >= st['refused_ops'] and st['pending_ops'] == 0, st
     assert snapshot(src) == before
     text = out.text()
     for d in ('a', 'b'):

@@ -58,6 +58,7 @@ test_json(void)
 	TAP_CHECK(strstr(buf, "\"options\":{\"reconnect\":true,\"reconnect_timeout\":60,"
 			 "\"exclusive\":false,\"cache\":true}"));
 	TAP_CHECK(strstr(buf, "\"engines\":[{\"state\":\"connected\""));
+	TAP_CHECK(strstr(buf, "\"queued_ops\":0,\"pending_ops\":0,\"refused_ops\":0,"));
 	TAP_CHECK(strstr(buf, "\"requests\":11,"));
 
 	/* the worst engine's state is the mount's, with its time and error */
@@ -97,6 +98,15 @@ test_text(void)
 	TAP_CHECK(strstr(buf, "attributes 75% hits (3 of 4), listings no lookups"));
 	TAP_CHECK(strstr(buf, "options:     reconnect, reconnect_timeout=60, cache=yes\n"));
 	TAP_CHECK(strstr(buf, "connection 2: connected"));
+	TAP_CHECK(strstr(buf, "queued:") == NULL);
+	in.exclusive = true;
+	in.queued_ops = 12;
+	in.pending_ops = 3;
+	in.refused_ops = 1;
+	status_text(&in, buf, sizeof(buf));
+	TAP_CHECK(strstr(buf, "queued:      12 operations answered at once, 3 not yet answered "
+			 "by the server, 1 refused"));
+	in.exclusive = false;
 	in.conn[0].link = FXC_LINK_DOWN;
 	in.conn[0].link_since = in.now - 30;
 	snprintf(in.conn[0].last_error, sizeof(in.conn[0].last_error), "timed out");
