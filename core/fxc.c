@@ -403,10 +403,12 @@ fxc_new(struct fxc_transport *t, const struct fxc_config *cfg, struct fxc **out)
 
 static void wake(struct fxc *c);
 
+/* fxc_free() or fxc_stop_waiting(): no (more) redials. */
 static bool
 stopping(const struct fxc *c)
 {
-	return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&c->quit, __ATOMIC_ACQUIRE);
 }
 
 /* INIT/VERSION/limits on a new transport, on a scratch fxc that the I/O
@@ -678,6 +680,27 @@ fxc_free(struct fxc *c)
 	}
 	if (rec_stop(c))
 		fxc_destroy(c);
+}
+
+void
+fxc_stop_waiting(struct fxc *c)
+{
+	if (c == NULL || c->cfg.redial == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->quit, true, __ATOMIC_RELEASE);
+	/* Down now: the I/O thread fails what waits (down_turn). Up: the
+	 * next loss does it (link_lost). */
+	if (c->link != FXC_LINK_UP && !c->give_up) {
+		c->give_up = true;
+		c->want_redial = false;
+		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+		snprintf(c->last_error, sizeof(c->last_error), "%s",
+			 "the mount is ending: no more reconnection");
+	}
+	pthread_cond_broadcast(&c->rcond);
+	pthread_mutex_unlock(&c->lock);
+	wake(c);
 }
 
 /* With redial the link is lost, not the connection: handle-bound requests

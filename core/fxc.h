@@ -210,6 +210,13 @@ int fxc_submit(struct fxc *c, int chan, struct wire_buf *pkt,
  * a redial is blocked in connect or login).
  */
 
+/* The end of the mount (SIGTERM, unmount) during an outage: stops waiting
+ * for the link. When it is down now, or goes down later, reconnection
+ * stops for good (FXC_LINK_FAILED): what waits for it and what comes fails
+ * with -EIO at once, and a redial still under way is discarded. A link
+ * that is up stays up (writes can still be flushed). Any thread. */
+void fxc_stop_waiting(struct fxc *c);
+
 /* Requests submitted with this flag are not sent twice (see above). */
 #define FXC_ONCE 1u
 

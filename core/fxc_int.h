@@ -159,6 +159,7 @@ struct fxc {
 	struct fxc_transport old_xp;
 	struct fxc *swap_in;		/* a ready link for the I/O thread */
 	bool give_up;			/* the reconnect thread stopped for good */
+	bool quit;			/* fxc_stop_waiting(); atomic reads */
 	bool rec_done, orphan;		/* reconnect thread exited / fxc_free left it */
 	enum fxc_link link;
 	int64_t link_since;

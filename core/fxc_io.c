@@ -959,6 +959,11 @@ link_lost(struct fxc *c, const char *why)
 	c->link = FXC_LINK_RECONNECTING;
 	c->link_since = (int64_t)time(NULL);
 	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	/* fxc_stop_waiting() came first: nothing waits for a new link */
+	if (c->quit) {
+		c->give_up = true;
+		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	}
 	pthread_cond_broadcast(&c->rcond);
 	pthread_mutex_unlock(&c->lock);
 	memset(&c->xp, 0, sizeof(c->xp));

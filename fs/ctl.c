@@ -84,6 +84,8 @@ control(void *arg)
 			continue;
 		stopped = true;
 		log_info("unmounting %s", c->mountpoint);
+		if (c->on_stop != NULL)
+			c->on_stop(c->on_stop_arg);
 		fuse_session_exit(c->se);
 		if (ctl_unmount(c->mountpoint) == 0)
 			c->unmounted = true;
@@ -95,12 +97,15 @@ control(void *arg)
 }
 
 int
-ctl_start(struct ctl *c, struct fuse_session *se, const char *mountpoint)
+ctl_start(struct ctl *c, struct fuse_session *se, const char *mountpoint,
+	  void (*on_stop)(void *arg), void *arg)
 {
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->se = se;
+	c->on_stop = on_stop;
+	c->on_stop_arg = arg;
 	if ((c->mountpoint = strdup(mountpoint)) == NULL)
 		return -ENOMEM;
 	if (pipe2(c->fd, O_CLOEXEC) < 0) {

@@ -26,12 +26,18 @@ struct ctl {
 	pthread_t thread;
 	bool started;
 	struct fuse_session *se;
+	void (*on_stop)(void *arg);	/* run by the control thread first */
+	void *on_stop_arg;
 	char *mountpoint;
 	bool unmounted;		/* the control thread unmounted (read after ctl_finish) */
 };
 
-/* Installs the handlers and starts the control thread. 0 or -errno. */
-int ctl_start(struct ctl *c, struct fuse_session *se, const char *mountpoint);
+/* Installs the handlers and starts the control thread. 0 or -errno.
+ * on_stop (may be NULL) runs on the control thread when a stop arrives,
+ * before the session ends: the mount stops waiting for a lost link there,
+ * or the loop would wait for the workers blocked on it. */
+int ctl_start(struct ctl *c, struct fuse_session *se, const char *mountpoint,
+	      void (*on_stop)(void *arg), void *arg);
 
 /* Asks for the mount to end (as a signal would). */
 void ctl_stop(struct ctl *c);

@@ -171,6 +171,17 @@ unmount_quietly(struct fuse *f)
 		close(null);
 }
 
+/* A stop (signal, failed probe) during an outage: the workers blocked on
+ * the link must not hold the loop for up to reconnect_timeout. */
+static void
+on_stop(void *arg)
+{
+	struct live *l = arg;
+
+	for (int i = 0; i < l->c->nconn; i++)
+		fxc_stop_waiting(l->c->conn[i]);
+}
+
 /* Mounted: control thread, probe, loop, then take it all down. */
 static int
 serve(struct live *l, const struct fsopts *fo)
@@ -178,7 +189,7 @@ serve(struct live *l, const struct fsopts *fo)
 	int r;
 
 	fcntl(fuse_session_fd(l->se), F_SETFD, FD_CLOEXEC);
-	if ((r = ctl_start(&l->ctl, l->se, l->o->mountpoint)) < 0 ||
+	if ((r = ctl_start(&l->ctl, l->se, l->o->mountpoint, on_stop, l)) < 0 ||
 	    (r = bgthread_start(&l->probe, probe_main, l)) < 0) {
 		log_error("cannot start: %s", strerror(-r));
 		ctl_finish(&l->ctl);

@@ -218,3 +218,43 @@ def test_passphrase_fd_kept(make_sshd, tmp_mnt, tmp_path):
         assert 'Accepted publickey for smtest' in srv.log()[mark:]
     finally:
         util.umount(None, tmp_mnt)
+
+
+def test_sigterm_during_outage_is_prompt(make_sshd, tmp_mnt, output_checker):
+    """SIGTERM while the server is gone and a program waits in the mount:
+    the daemon stops waiting for the link and exits at once (before, it
+    took until reconnect_timeout, here 30 s), the program gets an error."""
+    srv = make_sshd()
+    output_checker.register(r'SFTP connection lost for good', 0)
+    m = FsMount(srv, tmp_mnt, opts=KEEPALIVE + ['-o', 'reconnect_timeout=30'],
+                output=output_checker)
+    m.start()
+    try:
+        m.src_write('f', b'x')
+        assert os.listdir(m.m()) == ['f']
+        sessions = srv.session_pids()
+        srv._stop_proc()  # redials are refused from now on
+        for p in sessions:
+            util._kill_quiet(p, signal.SIGKILL)
+        util.wait_pids_gone(sessions, 10)
+        box = {}
+
+        def listing():
+            try:
+                box['names'] = os.listdir(m.m())
+            except OSError as e:
+                box['err'] = e.errno
+        t = threading.Thread(target=listing, daemon=True)
+        t.start()
+        time.sleep(1.5)
+        assert t.is_alive(), 'the listing did not wait for the link: %r' % box
+        t0 = time.monotonic()
+        os.kill(m.proc.pid, signal.SIGTERM)
+        code = m.proc.wait(timeout=40)
+        took = time.monotonic() - t0
+        assert took < 5, 'the daemon took %.1f s to exit' % took
+        assert code == 0
+        t.join(10)
+        assert not t.is_alive() and 'err' in box, box
+    finally:
+        m.cleanup()

@@ -1269,6 +1269,51 @@ test_rc_free_blocked(void)
 	sleep_ms(100);
 }
 
+/* fxc_stop_waiting during an outage: what waits fails with -EIO at once,
+ * reconnection stops for good; on a live link it changes nothing until the
+ * link is lost, which is then final. */
+static void
+test_rc_stop_waiting(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .redial = rd_fn, .redial_arg = &rd,
+				  .reconnect_timeout_ms = 10000 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a, b;
+	char err[512];
+	uint64_t t0;
+	int calls;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fail_first = -1;
+	rd.fail_err = -ECONNREFUSED;
+	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	fxc_kill(c);
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&rd.calls, 1, 3000));
+	sleep_ms(100);
+	TAP_EQ_INT(a.calls, 0);
+	t0 = now_ms();
+	fxc_stop_waiting(c);
+	TAP_CHECK(wait_for(&a.calls, 1, 1000));
+	TAP_EQ_INT(a.err, -EIO);
+	TAP_CHECK(a.at - t0 < 500);
+	TAP_EQ_INT(link_of(c), FXC_LINK_FAILED);
+	TAP_CHECK(!fxc_alive(c));
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
+	calls = ld(&rd.calls);
+	sleep_ms(1200);
+	TAP_EQ_INT(ld(&rd.calls), calls);	/* no more redials */
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
 /* The real sftp-server, killed and redialled: same limits, generation 2. */
 static int
 rd_sftp(void *arg, struct fxc_transport **out, char *err, size_t errlen)
@@ -1355,6 +1400,7 @@ main(void)
 	test_rc_failed(-EKEYREJECTED);
 	test_rc_failed(-EACCES);
 	test_rc_free_blocked();
+	test_rc_stop_waiting();
 	test_rc_sftp_server();
 	return tap_done();
 }
