@@ -12,6 +12,7 @@ Everything is bounded in time (util.run / util.wait_for_mount / util.umount).
 import os
 import pwd
 import subprocess
+import threading
 import time
 
 import util
@@ -143,6 +144,22 @@ def module_mount(sshd, prefix, **kw):
     finally:
         fm.cleanup()
         os.rmdir(mnt)
+
+
+def listing_in_background(path):
+    """Starts os.listdir(path) in a daemon thread (an operation that may
+    wait on the link); returns (thread, box), box gets 'names' or 'err'
+    (the errno)."""
+    box = {}
+
+    def listing():
+        try:
+            box['names'] = os.listdir(path)
+        except OSError as e:
+            box['err'] = e.errno
+    t = threading.Thread(target=listing, daemon=True)
+    t.start()
+    return t, box
 
 
 def wait_until(pred, timeout=10, step=0.05):

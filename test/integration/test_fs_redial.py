@@ -14,7 +14,7 @@ import time
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, ProxiedSshd
+from fsmount import FsMount, ProxiedSshd, listing_in_background
 
 pytestmark = fuse_test_marker()
 
@@ -237,15 +237,7 @@ def test_sigterm_during_outage_is_prompt(make_sshd, tmp_mnt, output_checker):
         for p in sessions:
             util._kill_quiet(p, signal.SIGKILL)
         util.wait_pids_gone(sessions, 10)
-        box = {}
-
-        def listing():
-            try:
-                box['names'] = os.listdir(m.m())
-            except OSError as e:
-                box['err'] = e.errno
-        t = threading.Thread(target=listing, daemon=True)
-        t.start()
+        t, box = listing_in_background(m.m())
         time.sleep(1.5)
         assert t.is_alive(), 'the listing did not wait for the link: %r' % box
         t0 = time.monotonic()

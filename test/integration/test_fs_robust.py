@@ -18,7 +18,7 @@ import pytest
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, ProxiedSshd
+from fsmount import FsMount, ProxiedSshd, listing_in_background
 
 pytestmark = fuse_test_marker()
 
@@ -277,16 +277,8 @@ def test_stopped_sftp_server_is_slow_not_dead(make_sshd, tmp_mnt):
         assert servers, 'no sftp-server under the test sshd'
         for pid in servers:
             os.kill(pid, signal.SIGSTOP)
-        box = {}
-
-        def listing():
-            try:
-                box['names'] = os.listdir(m.m())
-            except OSError as e:
-                box['err'] = e.errno
-        t = threading.Thread(target=listing, daemon=True)
         try:
-            t.start()
+            t, box = listing_in_background(m.m())
             time.sleep(5)
             assert t.is_alive(), 'the listing returned while the server was stopped: %r' % box
         finally:

@@ -1197,6 +1197,30 @@ test_rc_timeout(void)
 	rd_join(&rd);
 }
 
+/* A started fxc over a fake server whose link was just killed, redialling
+ * through rd (each call blocking block_ms, then failing with fail_err),
+ * and one path request "/a" waiting for the link in *a. 0, or -1 after a
+ * failed check. */
+static int
+rc_killed(struct rdial *rd, int fail_err, unsigned block_ms, const struct fxc_config *cfg,
+	  struct fake *f, struct fxc **c, struct done_rec *a)
+{
+	char err[512];
+
+	memset(rd, 0, sizeof(*rd));
+	rd->fail_first = -1;
+	rd->fail_err = fail_err;
+	rd->block_ms = block_ms;
+	memset(a, 0, sizeof(*a));
+	if (start_fake(f, run_echo, cfg, c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return -1;
+	}
+	fxc_kill(*c);
+	TAP_EQ_INT(submit_stat_on(*c, 0, 0, "/a", a), 0);
+	return 0;
+}
+
 /* A changed host key stops at once; refused logins after
  * reconnect_max_logins in a row. Then FXC_LINK_FAILED: not alive, -EIO. */
 static void
@@ -1208,19 +1232,10 @@ test_rc_failed(int err_code)
 	struct fake f;
 	struct fxc *c = NULL;
 	struct done_rec a, b;
-	char err[512];
 
-	memset(&rd, 0, sizeof(rd));
-	rd.fail_first = -1;
-	rd.fail_err = err_code;
-	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
-		TAP_CHECK(!"start");
+	if (rc_killed(&rd, err_code, 0, &cfg, &f, &c, &a) < 0)
 		return;
-	}
-	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	fxc_kill(c);
-	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
 	TAP_CHECK(wait_for(&a.calls, 1, 3000));
 	TAP_EQ_INT(a.err, -EIO);
 	TAP_EQ_INT(link_of(c), FXC_LINK_FAILED);
@@ -1244,20 +1259,10 @@ test_rc_free_blocked(void)
 	struct fake f;
 	struct fxc *c = NULL;
 	struct done_rec a;
-	char err[512];
 	uint64_t t0;
 
-	memset(&rd, 0, sizeof(rd));
-	rd.fail_first = -1;
-	rd.fail_err = -ETIMEDOUT;
-	rd.block_ms = 3500;
-	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
-		TAP_CHECK(!"start");
+	if (rc_killed(&rd, -ETIMEDOUT, 3500, &cfg, &f, &c, &a) < 0)
 		return;
-	}
-	memset(&a, 0, sizeof(a));
-	fxc_kill(c);
-	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
 	TAP_CHECK(wait_for(&rd.calls, 1, 3000));
 	t0 = now_ms();
 	stop_fake(&f, c);
@@ -1281,21 +1286,12 @@ test_rc_stop_waiting(void)
 	struct fake f;
 	struct fxc *c = NULL;
 	struct done_rec a, b;
-	char err[512];
 	uint64_t t0;
 	int calls;
 
-	memset(&rd, 0, sizeof(rd));
-	rd.fail_first = -1;
-	rd.fail_err = -ECONNREFUSED;
-	if (start_fake(&f, run_echo, &cfg, &c, err, sizeof(err)) < 0) {
-		TAP_CHECK(!"start");
+	if (rc_killed(&rd, -ECONNREFUSED, 0, &cfg, &f, &c, &a) < 0)
 		return;
-	}
-	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	fxc_kill(c);
-	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
 	TAP_CHECK(wait_for(&rd.calls, 1, 3000));
 	sleep_ms(100);
 	TAP_EQ_INT(a.calls, 0);
