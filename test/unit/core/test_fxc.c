@@ -1182,13 +1182,13 @@ test_rc_timeout(void)
 	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
 	TAP_CHECK(wait_for(&a.calls, 1, 3000));
 	TAP_EQ_INT(a.err, -EIO);
-	TAP_CHECK(a.at - t0 >= 350 && a.at - t0 < 1500);
+	TAP_CHECK(a.at - t0 >= 350 && a.at - t0 < 2500);	/* generous: shared CI */
 	TAP_EQ_INT(link_of(c), FXC_LINK_DOWN);
 	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
 	TAP_CHECK(fxc_alive(c));
 	fxc_get_stats(c, &s);
 	TAP_CHECK(strstr(s.last_error, "test: refused") != NULL);
-	TAP_CHECK(wait_link(c, FXC_LINK_UP, 6000));
+	TAP_CHECK(wait_link(c, FXC_LINK_UP, 10000));
 	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/g", &g), 0);
 	TAP_CHECK(wait_for(&g.calls, 1, 3000));
 	TAP_EQ_INT(g.err, 0);
@@ -1266,7 +1266,7 @@ test_rc_free_blocked(void)
 	TAP_CHECK(wait_for(&rd.calls, 1, 3000));
 	t0 = now_ms();
 	stop_fake(&f, c);
-	TAP_CHECK(now_ms() - t0 < 2600);
+	TAP_CHECK(now_ms() - t0 < 3300);	/* ~2 s, not the 3.5 s redial */
 	TAP_EQ_INT(a.calls, 1);
 	TAP_EQ_INT(a.err, -EIO);
 	/* the abandoned redial ends and frees the engine (ASan checks) */
@@ -1299,7 +1299,7 @@ test_rc_stop_waiting(void)
 	fxc_stop_waiting(c);
 	TAP_CHECK(wait_for(&a.calls, 1, 1000));
 	TAP_EQ_INT(a.err, -EIO);
-	TAP_CHECK(a.at - t0 < 500);
+	TAP_CHECK(a.at - t0 < 1000);
 	TAP_EQ_INT(link_of(c), FXC_LINK_FAILED);
 	TAP_CHECK(!fxc_alive(c));
 	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/b", &b), -EIO);
