@@ -14,7 +14,7 @@ import time
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, ProxiedSshd, listing_in_background
+from fsmount import FsMount, ProxiedSshd, listing_in_background, wait_until
 
 pytestmark = fuse_test_marker()
 
@@ -249,4 +249,39 @@ def test_sigterm_during_outage_is_prompt(make_sshd, tmp_mnt, output_checker):
         t.join(10)
         assert not t.is_alive() and 'err' in box, box
     finally:
+        m.cleanup()
+
+
+def test_sigterm_while_redial_hangs(sshd, tmp_mnt, delay_proxy, output_checker):
+    """The link stalls (no FIN, no RST), keepalive gives it up, and the
+    redial hangs in the stalled network waiting for sshd's banner: SIGTERM
+    still ends the daemon within a few seconds, cleanly (fxc_free abandons
+    the redial after about 2 s), and the waiting program gets an error."""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    output_checker.register(r'reconnection attempt is still under way', 0)
+    output_checker.register(r'SFTP connection lost for good', 0)
+    m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE + ['-o', 'ConnectTimeout=20'],
+                output=output_checker)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
+    m.start()
+    try:
+        m.src_write('f', b'x')
+        assert os.listdir(m.m()) == ['f']
+        proxy.stall()
+        t, box = listing_in_background(m.m())
+        # keepalive (1 s x 2) gives the link up; the redial then waits
+        assert wait_until(lambda: proxy.stats()['connections'] >= 2, timeout=10)
+        time.sleep(0.5)
+        assert t.is_alive(), box
+        t0 = time.monotonic()
+        os.kill(m.proc.pid, signal.SIGTERM)
+        code = m.proc.wait(timeout=40)
+        took = time.monotonic() - t0
+        assert took < 6, 'the daemon took %.1f s to exit' % took
+        assert code == 0
+        t.join(10)
+        assert not t.is_alive() and 'err' in box, box
+    finally:
+        proxy.resume()
         m.cleanup()
