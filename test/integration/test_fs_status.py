@@ -229,3 +229,77 @@ def test_status_answers_while_the_link_is_stalled(sshd, tmp_mnt, delay_proxy):
             time.sleep(0.2)
         st, rc = status_json(m.mnt)
         assert rc == 0 and st['reconnects'] == 1 and st['generation'] == 2, st
+
+
+# The writer of test_status_counts_writes_waiting_for_the_link, in a process
+# of its own: a descriptor of the mount held by the test itself would be
+# inherited by every program the test starts, and its close-on-exec (a FUSE
+# FLUSH, which waits for the writes) would hold up their exec until the link
+# is back.
+WRITER = r"""
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b'x')
+os.fsync(fd)
+print('ready', flush=True)
+sys.stdin.readline()
+data = open(sys.argv[2], 'rb').read()
+print('wrote', os.write(fd, data), flush=True)
+sys.stdin.readline()
+try:
+    os.close(fd)
+    print('closed', flush=True)
+except OSError as e:
+    print('close failed', e.errno, flush=True)
+"""
+
+
+def test_status_counts_writes_waiting_for_the_link(sshd, tmp_mnt, delay_proxy, tmp_path):
+    """Writes a program was told succeeded are in flight when the link
+    stalls: status counts them (and the open file) while the mount is
+    "reconnecting"; once the network is back they reach the server (replayed
+    on the new link) and the count drops to 0."""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    m = FsMount(sshd, tmp_mnt, opts=KEEPALIVE)
+    m.sshd = ProxiedSshd(sshd, proxy.port)
+    data = os.urandom(1 << 20)
+    (tmp_path / 'data').write_bytes(data)
+    with m:
+        w = subprocess.Popen(['/usr/bin/python3', '-c', WRITER, m.m('w'), str(tmp_path / 'data')],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert w.stdout.readline() == 'ready\n'
+            proxy.stall()
+            t0 = time.monotonic()
+            w.stdin.write('go\n')
+            w.stdin.flush()
+            assert w.stdout.readline() == 'wrote %d\n' % len(data)  # write-behind
+            assert time.monotonic() - t0 < 2, 'the write waited for the link'
+            deadline = time.monotonic() + 15
+            while status_json(m.mnt)[0]['state'] != 'reconnecting':
+                assert time.monotonic() < deadline, 'never reconnecting'
+                time.sleep(0.1)
+            st, rc = status_json(m.mnt)
+            assert rc == 3 and st['open_files'] == 1, st
+            assert st['queued_write_bytes'] >= len(data), st
+            res = status(m.mnt)
+            assert 'open files:  1, 1.0 MiB of writes not yet acknowledged' in res.stdout
+        finally:
+            proxy.resume()
+            w.stdin.write('close\n')
+            w.stdin.flush()
+            last = w.stdout.readline()
+            w.wait(30)
+        assert last == 'closed\n'
+        assert open(m.s('w'), 'rb').read() == b'x' + data
+        st, rc = status_json(m.mnt)
+        assert rc == 0 and st['open_files'] == 0 and st['queued_write_bytes'] == 0, st
+        assert st['reconnects'] == 1
+
+
+def test_status_of_a_daemonized_mount(sshd, tmp_mnt):
+    """The way users and mount(8) run it: the daemon child serves status."""
+    with FsMount(sshd, tmp_mnt, foreground=False) as m:
+        st, rc = status_json(m.mnt)
+        assert rc == 0 and st['state'] == 'connected'
