@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bgthread.h"
 #include "wire.h"
 
 /* Reopens one request may go through before it gives up with -EIO (a link
@@ -84,6 +85,7 @@ struct io_file {
 	int flags;		/* open(2) flags */
 	struct io_hooks hooks;	/* reopen NULL: none */
 	bool reopening;		/* a thread is reopening or replaying */
+	bool healing;		/* a healer thread runs for lost writes */
 	int dead;		/* 0, or what every later use returns */
 	bool dead_close;	/* flush and close report it too */
 	uint64_t acked_end;	/* end of the furthest acknowledged write */
@@ -640,11 +642,52 @@ io_read(struct io_file *f, char *buf, size_t size, uint64_t off)
 
 /* ---- writes ---- */
 
+/* The healer of a file whose writes were lost: reopens it and sends them
+ * again as soon as the link is back, rather than at the program's next
+ * call (a program that wrote and then waits, or a reader of the server's
+ * copy, must not wait for that). A failure that is not final leaves the
+ * rest to the next call, as without it. */
+static void *
+healer(void *arg)
+{
+	struct io_file *f = arg;
+	int rounds = 0;
+	bool again;
+
+	do {
+		(void)io_recover(f, false, 0, false);
+		pthread_mutex_lock(&f->mu);
+		/* writes lost again on the new link while we replayed */
+		again = f->dead == 0 && lost_on(f, 0) && ++rounds < IO_MAX_REOPEN;
+		f->healing = again;
+		pthread_mutex_unlock(&f->mu);
+	} while (again);
+	io_file_put(f);
+	return NULL;
+}
+
+/* Starts the healer (f->healing set and a reference taken for it). */
+static void
+start_healer(struct io_file *f)
+{
+	pthread_t t;
+
+	if (bgthread_start(&t, healer, f) == 0) {
+		pthread_detach(t);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->healing = false;	/* the next call replays them */
+	pthread_mutex_unlock(&f->mu);
+	io_file_put(f);		/* never the last: the lost writes hold f */
+}
+
 static void
 write_done(void *arg, int err)
 {
 	struct io_wreq *w = arg;
 	struct io_file *f = w->f;
+	bool heal;
 
 	pthread_mutex_lock(&f->mu);
 	if (err == -ENOTCONN && f->dead == 0) {
@@ -652,7 +695,14 @@ write_done(void *arg, int err)
 		 * under f->mu, as replay() uncounts it */
 		w->lost = true;
 		writeback_lost(&f->wb);
+		heal = !f->healing;
+		if (heal) {
+			f->healing = true;
+			f->refs++;	/* the healer's */
+		}
 		pthread_mutex_unlock(&f->mu);
+		if (heal)
+			start_healer(f);
 		return;
 	}
 	w->prev->next = w->next;

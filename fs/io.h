@@ -68,7 +68,9 @@
  * (writeback.h): they are sent again on the reopened handle in the order
  * they were first sent, before any newer write, so the server's file ends
  * up as without the outage. A WRITE the old server applied but whose reply
- * was lost is applied twice at the same offset: the same bytes.
+ * was lost is applied twice at the same offset: the same bytes. Lost
+ * writes are sent again as soon as the link is back, by a helper thread of
+ * the file's own (bgthread.h), not only at the program's next call.
  *
  * When that cannot be guaranteed the handle is dead: every later use
  * returns -EIO, lost writes are given up (the sticky write error becomes

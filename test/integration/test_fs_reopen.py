@@ -143,6 +143,28 @@ def test_100mib_write_with_cut(sshd, tmp_mnt, delay_proxy):
         assert sha(server_bytes(m, 'big')) == sha(data)
 
 
+def test_lost_writes_reach_server_without_another_call(sshd, tmp_mnt, delay_proxy):
+    """Writes in flight at a cut reach the server once the link is back,
+    while the program waits with the file open and makes no further call
+    (a reader of the server's copy, or a crash of the program's host, must
+    not depend on its next write or close)."""
+    proxy, m = proxied(sshd, tmp_mnt, delay_proxy, delay_ms=20)
+    size = 8 << 20
+    data = pattern(size, seed=11)
+    with m:
+        fd = os.open(m.m('idle'), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            for off in range(0, size, 1 << 20):
+                os.write(fd, data[off:off + (1 << 20)])
+            proxy.cut()  # at 20 ms one-way, most of it is still in flight
+            assert wait_until(lambda: os.stat(m.s('idle')).st_size == size, 30, 0.2), \
+                'the server has %d of %d bytes' % (os.stat(m.s('idle')).st_size, size)
+            assert wait_until(lambda: server_bytes(m, 'idle') == data, 10, 0.2)
+        finally:
+            os.close(fd)
+        assert server_bytes(m, 'idle') == data
+
+
 # ------------------------------------------------------------- readers
 
 @pytest.mark.parametrize('cache', ['cache', 'nocache'])
