@@ -165,6 +165,32 @@ def test_lost_writes_reach_server_without_another_call(sshd, tmp_mnt, delay_prox
         assert server_bytes(m, 'idle') == data
 
 
+def test_file_renamed_during_outage_is_reopened_by_new_name(sshd, tmp_mnt, delay_proxy):
+    """A program renames the file it is writing while the link is down (the
+    rename waits for the link): the descriptor is reopened under the new
+    name, not the old one, and the server's file under the new name holds
+    everything written before and after."""
+    proxy, m = proxied(sshd, tmp_mnt, delay_proxy)
+    first, second = pattern(3 << 20, seed=21), pattern(1 << 20, seed=22)
+    with m:
+        fd = os.open(m.m('old'), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, first)
+            waiter = stall_until_dead(proxy, m)
+            mover = threading.Thread(target=os.rename, args=(m.m('old'), m.m('new')))
+            mover.start()
+            time.sleep(0.5)
+            proxy.resume()
+            mover.join(30)
+            waiter.join(30)
+            assert not mover.is_alive()
+            os.write(fd, second)
+        finally:
+            os.close(fd)
+        assert not os.path.exists(m.s('old'))
+        assert server_bytes(m, 'new') == first + second
+
+
 # ------------------------------------------------------------- readers
 
 @pytest.mark.parametrize('cache', ['cache', 'nocache'])
