@@ -88,7 +88,10 @@ reopen_file(void *arg, struct io_file *f, struct rfs_handle *h)
 
 	if (p == NULL)
 		return -ESTALE;	/* unlinked while open (hidden.h) */
-	if ((r = fsctx_remote(c, p, &rp)) == 0)
+	/* Under -o exclusive the OPEN goes behind the queue on its channel,
+	 * without waiting for it: the queue may be settling this very file
+	 * (asyncmeta_drain -> io_flush -> here). */
+	if ((r = fsctx_remote_open(c, p, &rp)) == 0)
 		r = rfs_open(io_file_fxc(f), fsctx_open_chan(c), rp,
 			     fileops_pflags(io_file_flags(f) & ~(O_CREAT | O_EXCL | O_TRUNC)),
 			     NULL, h);
@@ -210,7 +213,7 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 	}
 	/* Under -o exclusive the OPEN joins the queue's channel behind what
 	 * is queued (asyncmeta.h): no need to wait for it. */
-	if ((r = fsctx_async(c) ? fsctx_remote_queued(c, path, &rp) : fsctx_remote(c, path, &rp)) < 0)
+	if ((r = fsctx_remote_open(c, path, &rp)) < 0)
 		return r;
 	/* O_TRUNC comes after the writes other descriptors were told
 	 * succeeded, which may still travel on other channels. */
@@ -264,7 +267,7 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	char *rp;
 	int r;
 
-	if ((r = fsctx_async(c) ? fsctx_remote_queued(c, path, &rp) : fsctx_remote(c, path, &rp)) < 0)
+	if ((r = fsctx_remote_open(c, path, &rp)) < 0)
 		return r;
 	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h, &got);
 	free(rp);

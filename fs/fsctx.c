@@ -184,6 +184,12 @@ fsctx_remote(struct fs_ctx *c, const char *fpath, char **out)
 }
 
 int
+fsctx_remote_open(struct fs_ctx *c, const char *fpath, char **out)
+{
+	return fsctx_async(c) ? fsctx_remote_queued(c, fpath, out) : fsctx_remote(c, fpath, out);
+}
+
+int
 fsctx_remote_queued(struct fs_ctx *c, const char *fpath, char **out)
 {
 	if (path_name_too_long(fpath)) {

@@ -87,6 +87,11 @@ int fsctx_open_chan(const struct fs_ctx *c);
 int fsctx_remote(struct fs_ctx *c, const char *fpath, char **out);
 /* The same without waiting: for requests that join the queue. */
 int fsctx_remote_queued(struct fs_ctx *c, const char *fpath, char **out);
+/* For an OPEN on fsctx_open_chan(): under -o exclusive it goes behind the
+ * queue on the queue's channel, so it does not wait (fsctx_remote_queued;
+ * it must not: a file's reopen may run while the queue settles that very
+ * file); otherwise fsctx_remote. */
+int fsctx_remote_open(struct fs_ctx *c, const char *fpath, char **out);
 
 /* OpenSSH reports a full disk as FAILURE (-EPERM here): for r == -EPERM
  * from a WRITE, CREATE or MKDIR, asks the server (statvfs@openssh.com) about

@@ -19,6 +19,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 
 import pytest
@@ -431,3 +432,34 @@ def test_kill9_with_full_queue_leaves_prefix(sshd, tmp_mnt, delay_proxy):
     print('prefix: %d of %d operations applied' % (k, 3 * kill_at))
     # the queue held the ones after the stall, unanswered, at the kill
     assert 0 < k <= 3 * stall_at
+
+
+def test_cut_with_held_file_reconnects(sshd, tmp_mnt, delay_proxy):
+    """A file closed with its writes still in flight (the queue holds it)
+    when the link is cut, with reconnection (the default): the fsync of its
+    directory settles it across the reconnection (its lost WRITEs are sent
+    again on a reopened handle, which must not wait for the queue that is
+    settling it) and returns; the server has the whole file."""
+    proxy = delay_proxy(sshd.port, 10)
+    sshd.add_known_port(proxy.port)
+    src = sshd.remote_dir('smtest')
+    data = os.urandom(4 << 20)
+    m = FsMount(ProxiedSshd(sshd, proxy.port), tmp_mnt, src=src, opts=EXCL)
+    with m:
+        os.mkdir(m.m('d'))
+        with open(m.m('d', 'f'), 'wb') as f:
+            f.write(data)
+        proxy.cut()
+        res = {}
+
+        def sync():
+            res['errno'] = _fsync_errno(m.m('d'))
+        t = threading.Thread(target=sync, daemon=True)
+        t.start()
+        t.join(60)
+        assert not t.is_alive(), 'fsync of the directory hangs'
+        assert res['errno'] == 0, res
+        with open(m.m('d', 'f'), 'rb') as f:
+            assert f.read() == data
+    with open(os.path.join(src, 'd', 'f'), 'rb') as f:
+        assert f.read() == data
