@@ -183,7 +183,7 @@ def _tar_of(tmp_path, nfiles):
 @pytest.mark.parametrize('mode', ['default', 'exclusive'])
 def test_untar_rm_at_latency(sshd, tmp_mnt, tmp_path, delay_proxy, mode):
     """tar -xf as root of 200 files and rm -rf of them at 20 ms RTT. The
-    default mode waits for the server at each step (about 3.5 round trips
+    default mode waits for the server at each step (about 7 round trips
     per file for tar, 1 per unlink); -o exclusive answers at once and
     must stay under 2.5 round trips per file for tar (it takes about 1.4) and 0.5 for rm -rf
     (the create's OPEN is the one it still waits for)."""
