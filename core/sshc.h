@@ -108,7 +108,8 @@ int sshc_verify_host(struct sshc *s, struct sshc_error *e);
  * passphrase (none available in batch mode)", "k: rejected by the
  * server"). Codes: PASSPHRASE (a key the server accepts could not be
  * unlocked), AUTH, IO, CONFIG. Password and passphrases are wiped before
- * it returns, whatever the outcome. */
+ * it returns, whatever the outcome (after a success, copies go to the
+ * kept store when sshc_secrets_keep() was called). */
 int sshc_authenticate(struct sshc *s, struct sshc_error *e);
 
 /* Hands a password (e.g. secret_from_fd(0) for password_stdin) to s, which
