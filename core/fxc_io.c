@@ -744,10 +744,22 @@ expire_one(struct fxc *c, struct fxc_req *r)
 static void
 expire(struct fxc *c, uint64_t now)
 {
+	uint64_t ka = (uint64_t)c->cfg.keepalive_ms * 1000;
 	struct fxc_req *r;
 
-	while ((r = TAILQ_FIRST(&c->dl)) != NULL && r->deadline <= now)
+	while ((r = TAILQ_FIRST(&c->dl)) != NULL && r->deadline <= now) {
+		/* Nothing at all heard for two keepalive intervals, probes
+		 * included: the link is dead, not the request slow (sshd
+		 * answers the probes of a busy server). With redial the
+		 * request then waits for the new link instead of failing
+		 * before reconnect_timeout. */
+		if (c->cfg.redial != NULL && now - c->last_rx >= 2 * ka) {
+			die(c, "no answer from the server for %llu ms",
+			    (unsigned long long)(now - c->last_rx) / 1000);
+			return;
+		}
 		expire_one(c, r);
+	}
 }
 
 static void
@@ -863,6 +875,8 @@ tick(struct fxc *c)
 	}
 	note_rx(c);
 	expire(c, now);
+	if (c->down)
+		return;
 	keepalive(c, now);
 	if (c->io_dead || c->down)
 		return;
@@ -927,6 +941,10 @@ link_lost(struct fxc *c, const char *why)
 		TAILQ_REMOVE(&c->dl, r, d);
 		if (r->gen != 0) {
 			finish(c, r, -ENOTCONN);
+		} else if (r->state == FXC_SENT && !r->keep) {
+			/* its bytes are gone (the keepalive probe): a new
+			 * link gets its own */
+			finish(c, r, -EIO);
 		} else if (sent && (r->flags & FXC_ONCE)) {
 			TAILQ_INSERT_TAIL(&c->aborted, r, q);
 		} else {

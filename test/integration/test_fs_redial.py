@@ -285,3 +285,28 @@ def test_sigterm_while_redial_hangs(sshd, tmp_mnt, delay_proxy, output_checker):
     finally:
         proxy.resume()
         m.cleanup()
+
+
+def test_ssh_command_stall_heals(sshd, tmp_mnt, delay_proxy, output_checker):
+    """ssh_command= through a link that stalls while idle: keepalive (SFTP
+    probes: there is no sshd to ask) gives the link up, the command runs
+    again once the network is back, and the mount works, after one
+    reconnection. (The probe lost with the link is covered in test_fxc.c.)"""
+    proxy = delay_proxy(sshd.port, 0)
+    sshd.add_known_port(proxy.port)
+    output_checker.register(BACK, 1)
+    m = FsMount(sshd, tmp_mnt, output=output_checker, opts=KEEPALIVE + [
+        '-o', 'ssh_command=%s -F %s -o BatchMode=yes' % (util.SSH, sshd.client_config)])
+    m.sshd = ProxiedSshd(sshd, proxy.port)
+    with m:
+        m.src_write('f', b'one')
+        assert os.listdir(m.m()) == ['f']
+        proxy.stall()
+        # idle: a probe goes out, stays unanswered, and the link is given
+        # up with only that probe outstanding
+        time.sleep(4)
+        proxy.cut()
+        proxy.resume()
+        names, err, took = timed(lambda: os.listdir(m.m()), 20)
+        assert err is None and names == ['f'], (names, err, took)
+        assert output_checker.text().count(BACK) == 1

@@ -1310,6 +1310,37 @@ test_rc_stop_waiting(void)
 	rd_join(&rd);
 }
 
+/* A link that says nothing at all (no reply, no probe answered) for two
+ * keepalive intervals when a request's deadline comes is dead: with redial
+ * the request is sent again on a new link instead of failing with
+ * -ETIMEDOUT. */
+static void
+test_rc_silent_link_at_deadline(void)
+{
+	static struct rdial rd;
+	struct fxc_config cfg = { .request_timeout_ms = 600, .keepalive_ms = 300,
+				  .keepalive_count_max = 20, .redial = rd_fn,
+				  .redial_arg = &rd, .reconnect_timeout_ms = 5000 };
+	struct fake f;
+	struct fxc *c = NULL;
+	struct done_rec a;
+	char err[512];
+
+	memset(&rd, 0, sizeof(rd));
+	memset(&a, 0, sizeof(a));
+	if (start_fake(&f, run_hold, &cfg, &c, err, sizeof(err)) < 0) {
+		TAP_CHECK(!"start");
+		return;
+	}
+	TAP_EQ_INT(submit_stat_on(c, 0, 0, "/a", &a), 0);
+	TAP_CHECK(wait_for(&a.calls, 1, 4000));
+	TAP_EQ_INT(a.err, 0);
+	TAP_CHECK(strstr(a.echo, "/a") != NULL);
+	TAP_EQ_INT(fxc_generation(c), 2);
+	stop_fake(&f, c);
+	rd_join(&rd);
+}
+
 /* The real sftp-server, killed and redialled: same limits, generation 2. */
 static int
 rd_sftp(void *arg, struct fxc_transport **out, char *err, size_t errlen)
@@ -1372,7 +1403,7 @@ test_rc_sftp_server(void)
 int
 main(void)
 {
-	log_init("test_fxc", LOG_LVL_WARN);
+	log_init("test_fxc", getenv("FXC_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 	alarm(100);	/* a hang is a failure, never a stuck test run */
 	test_handshake_and_order();
 	test_deadline_and_late_reply();
@@ -1397,6 +1428,7 @@ main(void)
 	test_rc_failed(-EACCES);
 	test_rc_free_blocked();
 	test_rc_stop_waiting();
+	test_rc_silent_link_at_deadline();
 	test_rc_sftp_server();
 	return tap_done();
 }
