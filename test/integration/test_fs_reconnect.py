@@ -18,6 +18,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -107,6 +108,7 @@ class SshfsRef:
     """sshfs -o reconnect through the same proxy, the reference."""
 
     def __init__(self, sshd, proxy, src, mnt):
+        """proxy: a DelayProxy, or anything with the port to use."""
         self.mnt = mnt
         self.argv = [SSHFS, sshd.spec('smtest', src), mnt, '-f', '-o',
                      'reconnect,ServerAliveInterval=1,ServerAliveCountMax=2,cache=no,'
@@ -374,6 +376,26 @@ def test_sshd_restarted_on_the_same_port(make_sshd, tmp_mnt):
         assert err is None and names == ['f']
         st, rc = status(m)
         assert rc == 0 and st['reconnects'] == 1, st
+    ref = sshfs_ref(srv, srv, m.src)
+    if ref is not None:
+        try:
+            with ref:
+                errors = []
+                try:
+                    with open(os.path.join(ref.mnt, 'g'), 'wb') as f:
+                        f.write(b'1' * 1000)
+                        f.flush()
+                        restart_sshd(srv)
+                        f.write(b'2' * 1000)
+                except OSError as e:
+                    errors.append(e.errno)
+                _, err, took = timed(lambda: os.listdir(ref.mnt), 30)
+                print('sshfs -o reconnect, sshd restarted with a file open: errors %s, server '
+                      'has %d of 2000 bytes, listing afterwards: %s' % (
+                          errors, os.path.getsize(m.s('g')) if os.path.exists(m.s('g')) else 0,
+                          'ok' if err is None else os.strerror(err)))
+        finally:
+            drop_ref(ref)
 
 
 # ------------------------------------------------------------------ programs keep going
@@ -472,12 +494,13 @@ def test_writer_and_reader_continue_across_cut(sshd, tmp_mnt, delay_proxy):
             drop_ref(ref)
 
 
-def test_16_threads_blocked_then_one_reconnect(sshd, tmp_mnt, delay_proxy):
+def test_16_threads_blocked_then_one_reconnect(sshd, tmp_mnt, delay_proxy, output_checker):
     """16 threads stat 16 files while the host is down: they wait (no error,
-    no hang), all complete once it is back, after exactly one
-    reconnection."""
+    no hang), all complete once it is back, after exactly one reconnection,
+    logged once with its cause and downtime."""
     proxy = delay_proxy(sshd.port, 0)
-    m = proxied_mount(sshd, tmp_mnt, proxy, ['-o', 'cache=no'])
+    output_checker.register(r'SFTP connection re-established after', 1)  # the cause may say "error"
+    m = proxied_mount(sshd, tmp_mnt, proxy, ['-o', 'cache=no'], output=output_checker)
     with m:
         for i in range(16):
             m.src_write('f%d' % i, b'x' * i)
@@ -505,6 +528,9 @@ def test_16_threads_blocked_then_one_reconnect(sshd, tmp_mnt, delay_proxy):
         assert results == list(range(16))
         st, rc = status(m)
         assert rc == 0 and st['reconnects'] == 1, st
+        lines = [ln for ln in output_checker.text().splitlines() if 're-established' in ln]
+        assert len(lines) == 1, lines
+        assert re.search(r'after \d+\.\d s \(lost: .+\)', lines[0]), lines
 
 
 # ------------------------------------------------------------------ refused
