@@ -405,7 +405,11 @@ def test_kill9_with_full_queue_leaves_prefix(sshd, tmp_mnt, delay_proxy):
     proxy = delay_proxy(sshd.port, 10)
     sshd.add_known_port(proxy.port)
     src = sshd.remote_dir('smtest')
-    m = FsMount(ProxiedSshd(sshd, proxy.port), tmp_mnt, src=src, opts=EXCL)
+    # The operations after the stall must all be answered from the cache:
+    # on a loaded machine the loop may outlast the default 20 s, and a
+    # decision that needs the (stalled) server would wait for the link.
+    m = FsMount(ProxiedSshd(sshd, proxy.port), tmp_mnt, src=src,
+                opts=EXCL + ['-o', 'cache_timeout=3600'])
     n, stall_at, kill_at = 600, 200, 400
     m.start()
     try:
