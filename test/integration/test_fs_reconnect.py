@@ -281,6 +281,7 @@ def test_outage_during_100mib_write(sshd, tmp_mnt, delay_proxy, how):
         """Writes 100 MiB, losing the link at 30 MiB: (hash of what the
         program was told was written, its length, the errors it got)."""
         h, told, errors = hashlib.sha256(), 0, []
+        resume = threading.Timer(8, proxy.resume)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             for i in range(100):
@@ -296,12 +297,15 @@ def test_outage_during_100mib_write(sshd, tmp_mnt, delay_proxy, how):
                 if i == 30:
                     proxy.cut() if how == 'cut' else proxy.stall()
                 if how == 'stall' and i == 31:
-                    threading.Timer(4, proxy.resume).start()
+                    # long enough past the keepalive's 2 s for a loaded
+                    # machine to declare the link dead before it is back
+                    resume.start()
         finally:
             try:
                 os.close(fd)
             except OSError as e:
                 errors.append(('close', e.errno))
+            resume.cancel()
         return h.hexdigest(), told, errors
 
     with m:
