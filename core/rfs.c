@@ -696,6 +696,7 @@ rfs_copy_data(struct fxc *c, const struct rfs_handle *in, uint64_t off_in,
 struct rfs_actx {
 	rfs_read_fn *rcb;
 	rfs_status_fn *scb;
+	rfs_handle_fn *hcb;
 	void *arg;
 	uint32_t len;		/* READ: bytes asked for */
 	/* READ: what asking again needs */
@@ -883,6 +884,54 @@ rfs_path_async(struct fxc *c, int chan, enum rfs_async_op op, const char *path,
 	return rfs_submit_ctx_on(c, chan, fxc_generation(c),
 				 op == RFS_A_SETSTAT || op == RFS_A_LSETSTAT ? 0 : FXC_ONCE,
 				 &b, enc, rfs_status_done, &ctx);
+}
+
+int
+rfs_fsetstat_async(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a,
+		   rfs_status_fn *cb, void *arg)
+{
+	const struct rfs_actx ctx = { .scb = cb, .arg = arg, .c = c };
+	struct wire_buf b = { 0 };
+
+	return rfs_submit_ctx(c, h, &b, fxp_enc_fsetstat(&b, h->data, h->len, a),
+			      rfs_status_done, &ctx);
+}
+
+/* rfs_open_async's reply (fxc's I/O thread). */
+static void
+rfs_open_done(void *arg, int err, const struct fxp_reply *rep)
+{
+	struct rfs_actx x = *(struct rfs_actx *)arg;
+	struct rfs_handle h;
+	const uint8_t *p;
+	uint32_t n;
+
+	free(arg);
+	memset(&h, 0, sizeof(h));
+	if (err == 0 && (err = fxp_reply_errno(rep, FXP_HANDLE)) == 0 &&
+	    (err = fxp_dec_handle(rep, &p, &n)) == 0) {
+		h.chan = x.h.chan;
+		h.gen = fxc_generation(x.c);
+		h.len = n;
+		memcpy(h.data, p, n);
+	}
+	if (err == -EBADMSG || err == -EPROTO)
+		err = rfs_violation(x.c, err, rep);
+	x.hcb(x.arg, err, err == 0 ? &h : NULL);
+}
+
+int
+rfs_open_async(struct fxc *c, int chan, const char *path, uint32_t pflags,
+	       const struct fxp_attr *a, rfs_handle_fn *cb, void *arg)
+{
+	struct rfs_actx ctx = { .hcb = cb, .arg = arg, .c = c };
+	struct wire_buf b = { 0 };
+
+	if (chan < 0 || chan >= fxc_nchannels(c))
+		return -EINVAL;
+	ctx.h.chan = chan;
+	return rfs_submit_ctx_on(c, chan, fxc_generation(c), rfs_open_flags(pflags), &b,
+				 fxp_enc_open(&b, path, pflags, a), rfs_open_done, &ctx);
 }
 
 /* ---- data path: many chunks in flight, one waiter ---- */

@@ -148,6 +148,19 @@ enum rfs_async_op {
 };
 int rfs_path_async(struct fxc *c, int chan, enum rfs_async_op op, const char *path,
 		   const char *path2, const struct fxp_attr *a, rfs_status_fn *cb, void *arg);
+/* OPEN sent without waiting, on 'chan', for -o exclusive's creates
+ * (fs/asyncmeta.h): tied to the current generation like rfs_path_async
+ * (lost with the link: -ENOTCONN, never sent again). cb gets 0 and the
+ * handle (valid during the call), or the server's status as is (FAILURE
+ * is -EPERM: no probe on the I/O thread) with h NULL. Returns 0 (cb will
+ * be called) or a negative errno (cb will not). */
+typedef void rfs_handle_fn(void *arg, int err, const struct rfs_handle *h);
+int rfs_open_async(struct fxc *c, int chan, const char *path, uint32_t pflags,
+		   const struct fxp_attr *a, rfs_handle_fn *cb, void *arg);
+/* FSETSTAT sent without waiting (behind the handle's earlier requests on
+ * its channel); cb as rfs_write_async's. */
+int rfs_fsetstat_async(struct fxc *c, const struct rfs_handle *h, const struct fxp_attr *a,
+		       rfs_status_fn *cb, void *arg);
 /* FAILURE refined: mkdir -> -EEXIST when the path exists; rmdir ->
  * -ENOTDIR for a non-directory, -ENOTEMPTY when a listing finds an entry;
  * remove -> -EISDIR for a directory. */

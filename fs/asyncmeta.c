@@ -24,8 +24,9 @@ struct asyncmeta_held {
 /* One request in flight. */
 struct asyncmeta_req {
 	struct asyncmeta *q;
-	enum rfs_async_op op;
+	const char *what;	/* for the log: "mkdir", "create", ... */
 	char *path, *path2;	/* fuse paths; path NULL for an unlinked file */
+	struct io_file *f;	/* a create's file (a reference) */
 };
 
 static const char *const op_names[] = {
@@ -99,10 +100,10 @@ req_done(void *arg, int err)
 	if (err < 0) {
 		if (rq->path2)
 			log_warn("exclusive: %s %s -> %s was refused by the server: %s",
-				 op_names[rq->op], rq->path, rq->path2, strerror(-err));
+				 rq->what, rq->path, rq->path2, strerror(-err));
 		else
 			log_warn("exclusive: %s %s was refused by the server: %s",
-				 op_names[rq->op], rq->path ? rq->path : "(unlinked file)",
+				 rq->what, rq->path ? rq->path : "(unlinked file)",
 				 strerror(-err));
 		/* What the mount made up for it is wrong: ask the server. */
 		if (rq->path)
@@ -121,7 +122,7 @@ req_done(void *arg, int err)
 
 /* A request context and a slot in flight; NULL when out of memory. */
 static struct asyncmeta_req *
-req_begin(struct asyncmeta *q, enum rfs_async_op op, const char *path, const char *path2)
+req_begin(struct asyncmeta *q, const char *what, const char *path, const char *path2)
 {
 	struct asyncmeta_req *rq = calloc(1, sizeof(*rq));
 
@@ -133,7 +134,7 @@ req_begin(struct asyncmeta *q, enum rfs_async_op op, const char *path, const cha
 		return NULL;
 	}
 	rq->q = q;
-	rq->op = op;
+	rq->what = what;
 	pthread_mutex_lock(&q->mu);
 	while (q->inflight >= ASYNCMETA_LIMIT)
 		pthread_cond_wait(&q->cv, &q->mu);
@@ -156,13 +157,64 @@ asyncmeta_path(struct asyncmeta *q, struct fxc *fx, enum rfs_async_op op,
 	       const char *fpath, const char *fpath2, const char *rpath,
 	       const char *rpath2, const struct fxp_attr *a)
 {
-	struct asyncmeta_req *rq = req_begin(q, op, fpath, op == RFS_A_RENAME ? fpath2 : NULL);
+	struct asyncmeta_req *rq = req_begin(q, op_names[op], fpath,
+					     op == RFS_A_RENAME ? fpath2 : NULL);
 	int r;
 
 	if (rq == NULL)
 		return -ENOMEM;
 	r = rfs_path_async(fx, ASYNCMETA_CHAN, op, rpath, rpath2, a, req_done, rq);
 	return r < 0 ? req_abort(rq, r) : 0;
+}
+
+/* A create's OPEN answered (fxc's I/O thread): the file sends what it
+ * held, or fails; the refusal is then reported as any queued one's. */
+static void
+open_done(void *arg, int err, const struct rfs_handle *h)
+{
+	struct asyncmeta_req *rq = arg;
+	struct asyncmeta *q = rq->q;
+	struct io_file *f = rq->f;
+
+	io_file_opened(f, err, h);
+	pthread_mutex_lock(&q->mu);
+	if (q->creating-- == ASYNCMETA_CREATES)
+		pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	/* before the slot is given back: a drain that returns has the
+	 * file's held requests on the channel */
+	io_file_put(f);
+	req_done(rq, err);
+}
+
+int
+asyncmeta_open(struct asyncmeta *q, struct fxc *fx, const char *fpath, const char *rpath,
+	       uint32_t pflags, const struct fxp_attr *a, struct io_file *f)
+{
+	struct asyncmeta_req *rq;
+	int r;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->creating >= ASYNCMETA_CREATES)
+		pthread_cond_wait(&q->cv, &q->mu);
+	q->creating++;
+	pthread_mutex_unlock(&q->mu);
+	if ((rq = req_begin(q, "create", fpath, NULL)) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	io_file_get(f);
+	rq->f = f;
+	if ((r = rfs_open_async(fx, ASYNCMETA_CHAN, rpath, pflags, a, open_done, rq)) == 0)
+		return 0;
+	io_file_put(f);
+	(void)req_abort(rq, r);
+fail:
+	pthread_mutex_lock(&q->mu);
+	q->creating--;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return r;
 }
 
 /* True when 'p' is 'dir' itself or a name directly in it. */

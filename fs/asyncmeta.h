@@ -52,6 +52,7 @@
 #define ASYNCMETA_LIMIT 4096	/* requests in flight */
 #define ASYNCMETA_HELD 256	/* closed files with writes not yet answered */
 #define ASYNCMETA_KEEP 1024	/* refusals kept for reporting */
+#define ASYNCMETA_CREATES 64	/* creates whose OPEN is not answered */
 
 struct asyncmeta_fail;
 struct asyncmeta_held;
@@ -61,6 +62,7 @@ struct asyncmeta {
 	pthread_cond_t cv;
 	struct cache *cache;
 	unsigned inflight;		/* submitted, not answered */
+	unsigned creating;		/* creates' OPENs not answered */
 	unsigned nheld, nkept;
 	uint64_t sent, failed;		/* counters for the status output */
 	struct asyncmeta_fail *fails;	/* oldest first */
@@ -82,6 +84,18 @@ void asyncmeta_destroy(struct asyncmeta *q);
 int asyncmeta_path(struct asyncmeta *q, struct fxc *fx, enum rfs_async_op op,
 		   const char *fpath, const char *fpath2, const char *rpath,
 		   const char *rpath2, const struct fxp_attr *a);
+
+/* A create answered at once: queues the OPEN of 'rpath' (pflags, 'a')
+ * for the pending file 'f' (io_file_new_pending) on (fx, ASYNCMETA_CHAN)
+ * and gives its outcome to io_file_opened (which sends the writes and
+ * FSETSTATs the file held, in order, before any later request); a
+ * refusal is logged, counted and kept under 'fpath' like any queued
+ * request's. Waits while ASYNCMETA_CREATES creates are pending (with
+ * IO_HELD_LIMIT per file that bounds the held writes in total) or
+ * ASYNCMETA_LIMIT requests are in flight. 0, or rfs_open_async's error
+ * (nothing sent, io_file_opened not called). */
+int asyncmeta_open(struct asyncmeta *q, struct fxc *fx, const char *fpath, const char *rpath,
+		   uint32_t pflags, const struct fxp_attr *a, struct io_file *f);
 
 /* A written file was closed without waiting for its WRITEs: takes a
  * reference and keeps it until asyncmeta_release or asyncmeta_drain

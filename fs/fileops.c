@@ -10,6 +10,7 @@
 #include "asyncmeta.h"
 #include "io.h"
 #include "log.h"
+#include "meta.h"
 #include "rfs.h"
 #include "setattr.h"
 
@@ -193,6 +194,19 @@ fileops_settle_others(struct fs_ctx *c, const char *path, struct io_file *except
 	}
 }
 
+/* Waits until a file created at path has its handle, and so has sent
+ * the writes it held: an OPEN of the path sent later comes after them. */
+static void
+wait_created(struct fs_ctx *c, const char *path)
+{
+	struct io_file *f = ofile_find(&c->files, path, false);
+
+	if (f) {
+		(void)io_wait_opened(f);
+		io_file_put(f);
+	}
+}
+
 int
 fileops_open(const char *path, struct fuse_file_info *fi)
 {
@@ -212,7 +226,10 @@ fileops_open(const char *path, struct fuse_file_info *fi)
 		return 0;
 	}
 	/* Under -o exclusive the OPEN joins the queue's channel behind what
-	 * is queued (asyncmeta.h): no need to wait for it. */
+	 * is queued (asyncmeta.h): no need to wait for it; but a file created
+	 * at the path may still hold its writes for its handle (create_queued). */
+	if (fsctx_async(c))
+		wait_created(c, path);
 	if ((r = fsctx_remote_open(c, path, &rp)) < 0)
 		return r;
 	/* O_TRUNC comes after the writes other descriptors were told
@@ -256,6 +273,54 @@ create_open(struct fs_ctx *c, struct fxc *fx, const char *path, const char *rp,
 	return 0;
 }
 
+/* -o exclusive: a create whose outcome the cache can tell (the parent's
+ * listing is complete and the name free, as for mkdir) is answered at once
+ * with the attributes the file will have; its OPEN joins the queue and its
+ * writes wait in io for the handle (io_file_new_pending). 0 answered, 1
+ * the blocking way. */
+static int
+create_queued(struct fs_ctx *c, const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	const struct io_hooks hooks = file_hooks(c);
+	struct fxp_attr a = { .flags = FXA_PERMISSIONS, .perm = mode & 07777 }, now;
+	struct fxc *fx = fsctx_meta(c);
+	struct io_file *f;
+	uint32_t strip;
+	char *rp;
+	int r;
+
+	if (!fsctx_async(c) || (fi->flags & O_APPEND) || !cache_lookup_negative(c->cache, path) ||
+	    !meta_new_attrs(c, path, S_IFREG | (mode & 07777), &now, &strip))
+		return 1;
+	if (fsctx_remote_queued(c, path, &rp) < 0)
+		return 1;
+	if (io_file_new_pending(fx, ASYNCMETA_CHAN, fi->flags, &hooks, &f) < 0) {
+		free(rp);
+		return 1;
+	}
+	/* Made up before the OPEN leaves: a refusal drops them again. */
+	cache_created(c->cache, path, S_IFREG, false);
+	fsctx_known_put(c, path, &now);
+	r = asyncmeta_open(&c->am, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, f);
+	free(rp);
+	if (r < 0) {
+		cache_invalidate_tree(c->cache, path);
+		io_file_opened(f, r, NULL);
+		(void)io_release(f);
+		return 1;
+	}
+	cache_policy(c, path, NULL, fi);
+	if ((r = attach_file(c, f, path, fi)) < 0)
+		return r;	/* released (the OPEN still goes) */
+	/* The server's umask takes bits: set them back behind the writes
+	 * (the blocking way's setattr_fix_mode, unwaited). */
+	if (strip & a.perm) {
+		a.perm = now.perm & 07777;
+		(void)io_setattr_held(f, &a);
+	}
+	return 0;
+}
+
 int
 fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
@@ -267,6 +332,8 @@ fileops_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	char *rp;
 	int r;
 
+	if ((r = create_queued(c, path, mode, fi)) <= 0)
+		return r;
 	if ((r = fsctx_remote_open(c, path, &rp)) < 0)
 		return r;
 	r = create_open(c, fx, path, rp, fileops_pflags(fi->flags | O_CREAT), &a, &h, &got);

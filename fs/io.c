@@ -50,6 +50,9 @@ struct io_wreq {
 	uint32_t len;
 	uint32_t gen;		/* generation of the handle it was sent on */
 	bool lost;		/* its link died; waits to be sent again */
+	bool held;		/* the file's OPEN is not answered yet */
+	bool setstat;		/* an FSETSTAT of 'attr', not a WRITE */
+	struct fxp_attr attr;
 	uint8_t data[];		/* kept until the server acknowledges it */
 };
 
@@ -91,6 +94,10 @@ struct io_file {
 	uint64_t acked_end;	/* end of the furthest acknowledged write */
 	struct fxp_attr seen;	/* last attributes from the server (flags 0: none) */
 	struct io_wreq wq;	/* sentinel: writes not yet acknowledged */
+
+	/* a create whose OPEN travels (io_file_new_pending) */
+	bool pending;		/* no handle yet: writes are held */
+	uint64_t held_bytes;	/* of the held writes */
 };
 
 int
@@ -149,15 +156,38 @@ io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, const struct io_
 	return 0;
 }
 
-/* The remote handle, opened now for a preloaded file that had none. */
+/* Waits for a pending create's handle (io_file_new_pending): 0, or the
+ * OPEN's error. */
+static int
+wait_opened(struct io_file *f)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->pending)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (!f->has_handle)
+		r = f->dead;
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
+int
+io_wait_opened(struct io_file *f)
+{
+	return wait_opened(f);
+}
+
+/* The remote handle, opened now for a preloaded file that had none (and
+ * a pending create's, once it arrived). */
 static int
 need_handle(struct io_file *f)
 {
 	struct rfs_handle h;
-	int r = 0;
+	int r = wait_opened(f);
 
-	if (!f->preloaded)
-		return 0;
+	if (r < 0 || !f->preloaded)
+		return r;
 	pthread_mutex_lock(&f->open_mu);
 	pthread_mutex_lock(&f->mu);
 	if (f->has_handle) {
@@ -240,6 +270,8 @@ void
 io_file_handle(struct io_file *f, struct rfs_handle *h)
 {
 	pthread_mutex_lock(&f->mu);
+	while (f->pending)
+		pthread_cond_wait(&f->cv, &f->mu);
 	*h = f->h;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -730,7 +762,8 @@ write_handle(struct io_file *f, uint64_t off)
 static int
 write_send(struct io_file *f, struct io_wreq *w, const struct rfs_handle *h)
 {
-	int r = rfs_write_async(f->fxc, h, w->off, w->data, w->len, write_done, w);
+	int r = w->setstat ? rfs_fsetstat_async(f->fxc, h, &w->attr, write_done, w)
+			   : rfs_write_async(f->fxc, h, w->off, w->data, w->len, write_done, w);
 
 	if (r < 0)
 		write_done(w, r);
@@ -750,6 +783,13 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	bool held;
 	int r;
 
+	/* Held writes of a pending create are bounded per file apart from
+	 * the writeback limit: past IO_HELD_LIMIT the writer waits for the
+	 * handle (asyncmeta bounds how many creates are pending). */
+	pthread_mutex_lock(&f->mu);
+	while (f->pending && f->held_bytes > 0 && f->held_bytes + len > IO_HELD_LIMIT)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
 	if ((r = writeback_reserve(&f->wb, len)) < 0)
 		return r;
 	if ((w = malloc(sizeof(*w) + len)) == NULL) {
@@ -769,6 +809,13 @@ write_piece(struct io_file *f, const char *p, uint32_t len, uint64_t off)
 	f->wq.prev = w;
 	h = *write_handle(f, off);
 	w->gen = h.gen;
+	if (f->pending) {
+		/* sent by io_file_opened, in order */
+		w->held = true;
+		f->held_bytes += len;
+		pthread_mutex_unlock(&f->mu);
+		return 0;
+	}
 	/* During a replay a new write waits its turn behind the lost ones. */
 	held = w->lost = f->reopening;
 	if (held)
@@ -859,6 +906,121 @@ io_add_stripes(struct io_file *f, const struct rfs_handle *h, int n)
 		}
 	}
 	pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- a create answered before its OPEN (io.h) ---- */
+
+int
+io_file_new_pending(struct fxc *c, int chan, int flags, const struct io_hooks *hooks,
+		    struct io_file **out)
+{
+	struct rfs_handle none = { .chan = chan, .gen = fxc_generation(c) };
+	int r = io_file_new(c, &none, flags, 0, hooks, out);
+
+	if (r == 0)
+		(*out)->pending = true;
+	return r;
+}
+
+/* The OPEN failed: the file is dead with its error, and its held
+ * requests end with it. */
+static void
+open_failed(struct io_file *f, int err)
+{
+	struct io_wreq *w, *next, *gone = NULL;
+
+	pthread_mutex_lock(&f->mu);
+	for (w = f->wq.next; w != &f->wq; w = next) {
+		next = w->next;
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->next = gone;
+		gone = w;
+	}
+	f->dead = err == -ENOTCONN || err == -ECONNABORTED ? -EIO : err;
+	f->dead_close = true;
+	f->has_handle = false;
+	f->pending = false;
+	f->held_bytes = 0;
+	pthread_cond_broadcast(&f->cv);
+	err = f->dead;
+	pthread_mutex_unlock(&f->mu);
+	for (w = gone; w; w = next) {
+		next = w->next;
+		writeback_done(&f->wb, w->len, err);
+		free(w);
+		io_file_put(f);	/* never the last: the caller holds one */
+	}
+}
+
+void
+io_file_opened(struct io_file *f, int err, const struct rfs_handle *h)
+{
+	struct io_wreq *w;
+	struct rfs_handle cur;
+
+	if (err < 0 || h == NULL) {
+		open_failed(f, err < 0 ? err : -EIO);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->h = *h;
+	/* In the order they were held; a write arriving meanwhile is held
+	 * too and sent here after them (f->pending stays set until none is
+	 * left, so nothing overtakes them). */
+	for (;;) {
+		for (w = f->wq.next; w != &f->wq && !w->held; w = w->next)
+			;
+		if (w == &f->wq)
+			break;
+		w->held = false;
+		f->held_bytes -= w->len;
+		cur = f->h;
+		w->gen = cur.gen;
+		pthread_mutex_unlock(&f->mu);
+		(void)write_send(f, w, &cur);	/* a dead link makes it lost */
+		pthread_mutex_lock(&f->mu);
+	}
+	f->pending = false;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+int
+io_setattr_held(struct io_file *f, const struct fxp_attr *a)
+{
+	struct io_wreq *w;
+
+	pthread_mutex_lock(&f->mu);
+	if (!f->pending) {
+		pthread_mutex_unlock(&f->mu);
+		return 1;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (writeback_reserve(&f->wb, 0) < 0)
+		return 1;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		writeback_done(&f->wb, 0, 0);
+		return 1;
+	}
+	w->f = f;
+	w->setstat = true;
+	w->attr = *a;
+	pthread_mutex_lock(&f->mu);
+	if (!f->pending) {	/* the handle came meanwhile */
+		pthread_mutex_unlock(&f->mu);
+		writeback_done(&f->wb, 0, 0);
+		free(w);
+		return 1;
+	}
+	w->held = true;
+	w->prev = f->wq.prev;
+	w->next = &f->wq;
+	f->wq.prev->next = w;
+	f->wq.prev = w;
+	f->refs++;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
 }
 
 /* ---- reopening ---- */
@@ -1296,7 +1458,7 @@ io_release(struct io_file *f)
 	 * (getattr, truncate) may still send on the handle: the server would
 	 * answer a closed handle with FAILURE. Wait for those, and for READs
 	 * still in flight; nothing new can find the file now. */
-	while (f->refs > 1)
+	while (f->refs > 1 || f->pending)
 		pthread_cond_wait(&f->cv, &f->mu);
 	opened = f->has_handle;
 	pthread_mutex_unlock(&f->mu);

@@ -151,6 +151,28 @@ int io_reopen(struct io_file *f, uint32_t gen);
 int io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, const struct io_hooks *hooks,
 			  struct io_file **out);
 
+/* A create answered before its OPEN (-o exclusive, fs/asyncmeta.h): a
+ * file with no handle yet, on 'chan' of c, empty. Writes are held, with
+ * their data, in order (at most IO_HELD_LIMIT bytes, then the writer
+ * waits for the handle; and within IO_WRITE_LIMIT) and so are FSETSTATs
+ * (io_setattr_held); everything else that needs the handle (read, fstat,
+ * fsync, a handle setattr, io_file_handle, release) waits for it.
+ * io_file_opened gives the OPEN's outcome: on fxc's I/O thread, it sends
+ * what is held on the handle in order before anything the file sends
+ * later, or, on an error, makes the file dead with it (its held writes
+ * fail, flush and close report it; -ENOTCONN becomes -EIO: the OPEN is
+ * never sent again). */
+#define IO_HELD_LIMIT (1u << 20)
+int io_file_new_pending(struct fxc *c, int chan, int flags, const struct io_hooks *hooks,
+			struct io_file **out);
+void io_file_opened(struct io_file *f, int err, const struct rfs_handle *h);
+/* Waits until f is not pending; 0, or the OPEN's error. */
+int io_wait_opened(struct io_file *f);
+/* While f is pending: holds an FSETSTAT of 'a' behind its held writes
+ * and returns 0. 1 when f is not pending (the caller goes the usual
+ * way). Its error is kept as a write's (sticky, at flush and close). */
+int io_setattr_held(struct io_file *f, const struct fxp_attr *a);
+
 void io_file_get(struct io_file *f);
 void io_file_put(struct io_file *f);
 

@@ -83,12 +83,9 @@ queue_path(struct fs_ctx *c, enum rfs_async_op op, const char *path, const char 
 	return r < 0 ? 1 : 0;
 }
 
-/* The attributes a name the mount creates will have on the server: owner
- * as learned from an earlier create, the group and setgid bit of a setgid
- * parent (as Linux does), times now. False until the owner is known. */
-static bool
-new_attrs(struct fs_ctx *c, const char *path, uint32_t mode, struct fxp_attr *a,
-	  uint32_t *strip)
+bool
+meta_new_attrs(struct fs_ctx *c, const char *path, uint32_t mode, struct fxp_attr *a,
+	       uint32_t *strip)
 {
 	struct fxp_attr pa;
 	char *parent = NULL;
@@ -140,7 +137,7 @@ mkdir_queued(struct fs_ctx *c, const char *path, mode_t mode)
 	int r;
 
 	if (!fsctx_async(c) || !cache_lookup_negative(c->cache, path) ||
-	    !new_attrs(c, path, S_IFDIR | (mode & 07777), &now, &strip))
+	    !meta_new_attrs(c, path, S_IFDIR | (mode & 07777), &now, &strip))
 		return 1;
 	now.size = 4096;
 	if ((r = queue_path(c, RFS_A_MKDIR, path, NULL, NULL, &a)) != 0)
@@ -164,7 +161,7 @@ symlink_queued(struct fs_ctx *c, const char *target, const char *path)
 	int r;
 
 	if (!fsctx_async(c) || !cache_lookup_negative(c->cache, path) ||
-	    !new_attrs(c, path, S_IFLNK | 0777, &now, &strip))
+	    !meta_new_attrs(c, path, S_IFLNK | 0777, &now, &strip))
 		return 1;
 	now.size = strlen(target);
 	if ((r = queue_path(c, RFS_A_SYMLINK, path, NULL, target, NULL)) != 0)

@@ -25,6 +25,13 @@
 
 #include "fuseapi.h"
 
+/* -o exclusive: the attributes a name the mount creates ('mode' with its
+ * S_IFMT bits) will have on the server: owner as learned from an earlier
+ * create (asyncmeta_ids; *strip the bits the server's umask takes), the
+ * group and setgid bit of a setgid parent (as Linux does), times now.
+ * False until the owner is known, or when uid=, gid= or umask= are set. */
+bool meta_new_attrs(struct fs_ctx *c, const char *path, uint32_t mode, struct fxp_attr *a,
+		    uint32_t *strip);
 int meta_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
 int meta_readlink(const char *path, char *buf, size_t size);
 int meta_mkdir(const char *path, mode_t mode);

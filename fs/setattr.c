@@ -121,6 +121,7 @@ apply_queued(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	enum rfs_async_op op = RFS_A_SETSTAT;
 	struct fxp_attr now;
 	char *p = NULL, *rp = NULL;
+	bool held;
 	int r = 1;
 
 	if (!fsctx_async(c))
@@ -135,6 +136,10 @@ apply_queued(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 	 * come as path changes: the kernel passes no handle); only
 	 * a size change goes through the handle (io resets
 	 * read-ahead and the O_APPEND offset). */
+	/* A file created at once whose OPEN travels (fileops.c): the change
+	 * waits with its writes for the handle and follows them as an
+	 * FSETSTAT (a path SETSTAT sent now would come before them). */
+	held = open && !(a->flags & FXA_SIZE) && io_setattr_held(open, a) == 0;
 	if (open && open != f)
 		io_file_put(open);
 	if (open && (a->flags & FXA_SIZE))
@@ -144,11 +149,13 @@ apply_queued(struct fs_ctx *c, const char *path, struct fuse_file_info *fi,
 			goto out;
 		op = RFS_A_LSETSTAT;
 	}
-	if ((r = fsctx_remote_queued(c, p, &rp)) < 0)
-		goto out;
-	r = 1;
-	if (asyncmeta_path(&c->am, fsctx_meta(c), op, p, NULL, rp, NULL, a) < 0)
-		goto out;
+	if (!held) {
+		if ((r = fsctx_remote_queued(c, p, &rp)) < 0)
+			goto out;
+		r = 1;
+		if (asyncmeta_path(&c->am, fsctx_meta(c), op, p, NULL, rp, NULL, a) < 0)
+			goto out;
+	}
 	r = 0;
 	if (a->flags & FXA_PERMISSIONS)
 		now.perm = (now.perm & S_IFMT) | (a->perm & 07777);

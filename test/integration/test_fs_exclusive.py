@@ -343,13 +343,47 @@ def _prefix_len(applied):
     return n
 
 
-def test_link_cut_during_untar_leaves_prefix(sshd, tmp_mnt, tmp_path, delay_proxy):
-    """The link cut (RST) while an untar is queued at 20 ms RTT: tar fails,
-    and on the server every member before the last one present is complete
-    (content, mode and mtime): a prefix of the archive, nothing applied out
-    of order."""
-    local, tarball = _tar_of(tmp_path, 400)
+def _members_applied(src, tarball):
+    """Per archive member: present on the server, and complete (content,
+    mode, mtime) there."""
     members = tarfile.open(tarball).getmembers()
+    present, complete = [], []
+    for mem in members:
+        p = os.path.join(src, mem.name)
+        if mem.isdir():
+            present.append(os.path.isdir(p))
+            complete.append(os.path.isdir(p))
+            continue
+        ok = os.path.isfile(p)
+        present.append(ok)
+        if ok:
+            st = os.stat(p)
+            with open(p, 'rb') as f:
+                ok = (f.read() == tarfile.open(tarball).extractfile(mem).read() and
+                      stat.S_IMODE(st.st_mode) == mem.mode and
+                      int(st.st_mtime) == int(mem.mtime))
+        complete.append(ok)
+    return present, complete
+
+
+def _check_prefix(src, tarball):
+    """The server holds a prefix of the archive: the members present are
+    a leading run, and every one of them is complete except files created
+    in the last ASYNCMETA_CREATES (64) creates, whose content and attributes
+    follow their OPEN's reply (README: the prefix's exception). Returns the
+    number present."""
+    present, complete = _members_applied(src, tarball)
+    n = _prefix_len(present)
+    incomplete = [i for i in range(n) if not complete[i]]
+    assert not incomplete or incomplete[0] >= n - 64 - 1, (n, incomplete[:10])
+    return n
+
+
+def test_link_cut_during_untar_leaves_prefix(sshd, tmp_mnt, tmp_path, delay_proxy):
+    """The link cut (RST) while an untar is queued at 20 ms RTT: the queue
+    stops there (reported at fsync of the directories), and the server
+    holds a prefix of the archive, nothing applied out of order."""
+    local, tarball = _tar_of(tmp_path, 400)
     proxy = delay_proxy(sshd.port, 10)
     sshd.add_known_port(proxy.port)
     src = sshd.remote_dir('root')
@@ -360,10 +394,15 @@ def test_link_cut_during_untar_leaves_prefix(sshd, tmp_mnt, tmp_path, delay_prox
     with m:
         tar = subprocess.Popen(['tar', '-C', m.mnt, '-xf', tarball],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(3)
+        # cut once the server has some of it (tar itself may be done:
+        # the mount answered it, the queue is still sending)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if sum(len(fs) for _, _, fs in os.walk(src)) >= 30:
+                break
+            time.sleep(0.02)
         proxy.cut()
-        _, err = tar.communicate(timeout=120)
-        assert tar.returncode != 0, 'tar finished before the cut; make the tree larger'
+        tar.communicate(timeout=120)
         # reported: fsync of the directories the queue failed in (or
         # the dead link's EIO already at their open)
         errs = []
@@ -374,27 +413,10 @@ def test_link_cut_during_untar_leaves_prefix(sshd, tmp_mnt, tmp_path, delay_prox
                 except OSError as e:
                     errs.append(e.errno)
         assert any(errs) or not os.path.isdir(m.m('lat')), errs
-    done = []
-    for mem in members:
-        p = os.path.join(src, mem.name)
-        if mem.isdir():
-            done.append(os.path.isdir(p))
-        else:
-            ok = os.path.isfile(p)
-            if ok:
-                st = os.stat(p)
-                with open(p, 'rb') as f:
-                    ok = (f.read() == tarfile.open(tarball).extractfile(mem).read() and
-                          stat.S_IMODE(st.st_mode) == mem.mode and
-                          int(st.st_mtime) == int(mem.mtime))
-            done.append(ok)
-    # the last member present may be incomplete (its OPEN ran, its WRITE
-    # did not): it ends the prefix
-    last = max([i for i, mem in enumerate(members)
-                if os.path.lexists(os.path.join(src, mem.name))] or [-1])
-    n = _prefix_len(done[:last] + [False] * (len(members) - last))
-    print('prefix: %d of %d members complete, last present %d' % (n, len(members), last))
-    assert 0 < n < len(members)
+    n = _check_prefix(src, tarball)
+    members = len(tarfile.open(tarball).getmembers())
+    print('prefix: %d of %d members present' % (n, members))
+    assert 0 < n < members
 
 
 def test_kill9_with_full_queue_leaves_prefix(sshd, tmp_mnt, delay_proxy):
