@@ -3,7 +3,12 @@
  * Under -o exclusive (the user's promise that nothing else changes the tree
  * while it is mounted) mkdir, unlink, rmdir, rename, symlink, the path
  * setattrs (mode, owner, times, size) and the close of a written file are
- * answered at once from what the mount knows and sent without waiting.
+ * answered at once from what the mount knows and sent without waiting; so
+ * is a create of a name known to be free (asyncmeta_open): its writes and
+ * FSETSTATs wait in io for the OPEN's handle and follow it one round trip
+ * later (io_file_new_pending), so that the prefix rule below has one
+ * exception, the content and attributes of files created in the last
+ * round trip.
  *
  * Order: every queued request, and every file handle the mount opens in this
  * mode, travels on one channel of conn[0] (ASYNCMETA_CHAN). One channel is
