@@ -292,7 +292,8 @@ def test_permission_refusal_keeps_order(sshd, tmp_mnt):
         time.sleep(1.5)
         assert not os.path.exists(m.m('d', 'x'))
         assert os.listdir(m.m('d')) == ['sub']
-        # a create is never queued: refused at once
+        # the refusal dropped d's listing: the name is not known to be
+        # free, so the create asks the server and is refused at once
         with pytest.raises(PermissionError):
             open(m.m('d', 'f'), 'w')
         os.chmod(m.m('d'), 0o700)
