@@ -276,6 +276,10 @@ settle_held(struct asyncmeta *q, const struct held_match *m)
 		h->busy = true;
 		pthread_mutex_unlock(&q->mu);
 		r = io_flush(h->f);
+		/* a refused create: its refusal is kept already (open_done),
+		 * reported once */
+		if (r < 0 && io_file_refused(h->f))
+			r = 0;
 		if (r < 0)
 			log_warn("exclusive: a write to %s was refused by the server: %s",
 				 h->path ? h->path : "(unlinked file)", strerror(-r));

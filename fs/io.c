@@ -97,6 +97,7 @@ struct io_file {
 
 	/* a create whose OPEN travels (io_file_new_pending) */
 	bool pending;		/* no handle yet: writes are held */
+	bool refused;		/* its OPEN failed */
 	uint64_t held_bytes;	/* of the held writes */
 };
 
@@ -940,6 +941,7 @@ open_failed(struct io_file *f, int err)
 	f->dead = err == -ENOTCONN || err == -ECONNABORTED ? -EIO : err;
 	f->dead_close = true;
 	f->has_handle = false;
+	f->refused = true;
 	f->pending = false;
 	f->held_bytes = 0;
 	pthread_cond_broadcast(&f->cv);
@@ -984,6 +986,17 @@ io_file_opened(struct io_file *f, int err, const struct rfs_handle *h)
 	f->pending = false;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
+}
+
+bool
+io_file_refused(struct io_file *f)
+{
+	bool r;
+
+	pthread_mutex_lock(&f->mu);
+	r = f->refused;
+	pthread_mutex_unlock(&f->mu);
+	return r;
 }
 
 int

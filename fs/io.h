@@ -166,6 +166,8 @@ int io_file_new_preloaded(struct fxc *c, uint8_t *data, size_t len, const struct
 int io_file_new_pending(struct fxc *c, int chan, int flags, const struct io_hooks *hooks,
 			struct io_file **out);
 void io_file_opened(struct io_file *f, int err, const struct rfs_handle *h);
+/* True when f's OPEN failed (io_file_opened with an error). */
+bool io_file_refused(struct io_file *f);
 /* Waits until f is not pending; 0, or the OPEN's error. */
 int io_wait_opened(struct io_file *f);
 /* While f is pending: holds an FSETSTAT of 'a' behind its held writes
