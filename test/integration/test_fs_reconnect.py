@@ -626,6 +626,31 @@ def test_reconnect_timeout_expiry(sshd, tmp_mnt, delay_proxy):
         assert wait_state(m, ('connected',), 5)['state'] == 'connected'
 
 
+def test_reconnect_timeout_zero_fails_at_once(sshd, tmp_mnt, delay_proxy):
+    """reconnect_timeout=0: nothing waits for a lost link (EIO at once, as
+    without reconnection), but reconnection still goes on behind and the
+    mount works again once the host is back."""
+    proxy = delay_proxy(sshd.port, 0)
+    m = proxied_mount(sshd, tmp_mnt, proxy, ['-o', 'cache=no,reconnect_timeout=0'])
+    with m:
+        m.src_write('f', b'x')
+        os.listdir(m.mnt)
+        proxy.down()
+        _, err, took = timed(lambda: os.stat(m.m('f')), 30)
+        assert err == errno.EIO and took is not None and took < 2, (err, took)
+        _, err, took = timed(lambda: os.listdir(m.mnt), 10)
+        assert err == errno.EIO and took is not None and took < 1, (err, took)
+        assert status(m)[1] == 3
+        proxy.up()
+        deadline = time.monotonic() + 30
+        names, err, _ = timed(lambda: os.listdir(m.mnt), 30)
+        while err is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            names, err, _ = timed(lambda: os.listdir(m.mnt), 30)
+        assert err is None and names == ['f']
+        assert status(m)[0]['reconnects'] >= 1
+
+
 # ------------------------------------------------------------------ unmount
 
 @pytest.mark.parametrize('outage', ['down', 'stall'])
