@@ -28,7 +28,7 @@ import pytest
 
 import util
 from conftest import fuse_test_marker
-from fsmount import FsMount, ProxiedSshd, ids
+from fsmount import FsMount, ProxiedSshd, ids, wait_until
 
 pytestmark = fuse_test_marker()
 
@@ -626,15 +626,22 @@ def test_reconnect_timeout_expiry(sshd, tmp_mnt, delay_proxy):
         assert wait_state(m, ('connected',), 5)['state'] == 'connected'
 
 
-def test_reconnect_timeout_zero_fails_at_once(sshd, tmp_mnt, delay_proxy):
+def test_reconnect_timeout_zero_fails_at_once(sshd, tmp_mnt, delay_proxy, output_checker):
     """reconnect_timeout=0: nothing waits for a lost link (EIO at once, as
     without reconnection), but reconnection still goes on behind and the
     mount works again once the host is back."""
     proxy = delay_proxy(sshd.port, 0)
-    m = proxied_mount(sshd, tmp_mnt, proxy, ['-o', 'cache=no,reconnect_timeout=0'])
+    output_checker.register(r'SFTP connection re-established', 0)
+    m = proxied_mount(sshd, tmp_mnt, proxy, ['-o', 'cache=no,reconnect_timeout=0'],
+                      output=output_checker)
     with m:
         m.src_write('f', b'x')
         os.listdir(m.mnt)
+        # the daemon's own probe of the new mount (and its status socket,
+        # started after it) must be done before the link goes: with
+        # reconnect_timeout=0 a probe that meets the outage fails the mount
+        tool = [util.bin_path('sshmountfs-tool'), 'status', m.mnt]
+        assert wait_until(lambda: util.run(tool, timeout=10).returncode == 0, timeout=10)
         proxy.down()
         _, err, took = timed(lambda: os.stat(m.m('f')), 30)
         assert err == errno.EIO and took is not None and took < 2, (err, took)
