@@ -220,6 +220,20 @@ def test_passphrase_fd_kept(make_sshd, tmp_mnt, tmp_path):
         util.umount(None, tmp_mnt)
 
 
+def sigterm_ends_wait(m, t, box, bound):
+    """SIGTERM to the daemon while thread t (a listing_in_background) waits
+    in the mount: the daemon exits cleanly within 'bound' seconds and the
+    waiting program gets an error."""
+    t0 = time.monotonic()
+    os.kill(m.proc.pid, signal.SIGTERM)
+    code = m.proc.wait(timeout=40)
+    took = time.monotonic() - t0
+    assert took < bound, 'the daemon took %.1f s to exit' % took
+    assert code == 0
+    t.join(10)
+    assert not t.is_alive() and 'err' in box, box
+
+
 def test_sigterm_during_outage_is_prompt(make_sshd, tmp_mnt, output_checker):
     """SIGTERM while the server is gone and a program waits in the mount:
     the daemon stops waiting for the link and exits at once (before, it
@@ -240,14 +254,7 @@ def test_sigterm_during_outage_is_prompt(make_sshd, tmp_mnt, output_checker):
         t, box = listing_in_background(m.m())
         time.sleep(1.5)
         assert t.is_alive(), 'the listing did not wait for the link: %r' % box
-        t0 = time.monotonic()
-        os.kill(m.proc.pid, signal.SIGTERM)
-        code = m.proc.wait(timeout=40)
-        took = time.monotonic() - t0
-        assert took < 5, 'the daemon took %.1f s to exit' % took
-        assert code == 0
-        t.join(10)
-        assert not t.is_alive() and 'err' in box, box
+        sigterm_ends_wait(m, t, box, 5)
     finally:
         m.cleanup()
 
@@ -274,14 +281,7 @@ def test_sigterm_while_redial_hangs(sshd, tmp_mnt, delay_proxy, output_checker):
         assert wait_until(lambda: proxy.stats()['connections'] >= 2, timeout=10)
         time.sleep(0.5)
         assert t.is_alive(), box
-        t0 = time.monotonic()
-        os.kill(m.proc.pid, signal.SIGTERM)
-        code = m.proc.wait(timeout=40)
-        took = time.monotonic() - t0
-        assert took < 6, 'the daemon took %.1f s to exit' % took
-        assert code == 0
-        t.join(10)
-        assert not t.is_alive() and 'err' in box, box
+        sigterm_ends_wait(m, t, box, 6)
     finally:
         proxy.resume()
         m.cleanup()
